@@ -1,0 +1,1 @@
+"""Entry points: the job, the sample generator, the evaluation."""

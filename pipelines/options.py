@@ -1,0 +1,47 @@
+"""The job's options: a PipelineOptions subclass, so every Beam option
+(--runner, --direct_num_workers, --flink_master, ...) passes through."""
+
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from traffic.background import DEFAULT_PIXELS_PER_METRE, DEFAULT_SAMPLES
+from traffic.imaging import DEFAULT_MAX_PIXELS
+
+TAGGERS = ("background",)
+
+
+def _flag(parser, name, **kwargs):
+    """--some-name and --some_name both work (Beam's options use underscores)."""
+    dashed = "--" + name.replace("_", "-")
+    flags = [dashed] if dashed == "--" + name else [dashed, "--" + name]
+    parser.add_argument(*flags, dest=name, **kwargs)
+
+
+class TagImagesOptions(PipelineOptions):
+    @classmethod
+    def _add_argparse_args(cls, parser):
+        _flag(parser, "input", help="File pattern of the images (any Beam filesystem), "
+              "e.g. 'data/sample/images/**/*.jpg'.")
+        _flag(parser, "output", default="output", help="Output folder (default: output).")
+        _flag(parser, "manifest", default=None,
+              help="CSV or JSONL listing the expected images: column path (relative to "
+                   "the manifest's folder), optional camera and timestamp (ISO-8601).")
+        _flag(parser, "strict_manifest", action="store_true", default=False,
+              help="Skip images that the manifest does not list (default: process them "
+                   "and report them as unexpected).")
+        _flag(parser, "tagger", default="background",
+              help=f"Which tagger: {', '.join(TAGGERS)} (default: background).")
+        _flag(parser, "pixels_per_metre", type=float, default=DEFAULT_PIXELS_PER_METRE,
+              help="Background tagger: image scale at full size (default: %(default)s).")
+        _flag(parser, "background_samples", type=int, default=DEFAULT_SAMPLES,
+              help="Background tagger: frames per camera sampled to estimate the empty "
+                   "road (default: %(default)s).")
+        _flag(parser, "max_image_pixels", type=int, default=DEFAULT_MAX_PIXELS,
+              help="Refuse images with more pixels than this, before decoding them "
+                   "(decompression-bomb guard; default: %(default)s).")
+        _flag(parser, "window_minutes", type=float, default=15.0,
+              help="Length of the per-camera time windows (default: 15).")
+        _flag(parser, "max_failed_fraction", type=float, default=None,
+              help="Exit non-zero (after writing everything) when more than this "
+                   "fraction of the input images failed (default: no limit).")
+        _flag(parser, "quiet", action="store_true", default=False,
+              help="Print nothing but errors.")

@@ -1,0 +1,164 @@
+"""The job: tag every vehicle in a collection of highway images.
+
+    python -m pipelines.tag_images --input 'data/sample/images/**/*.jpg' \
+        --manifest data/sample/manifest.csv --output output [Beam options]
+
+Bad command-line input stops the job before it starts, with one line on
+stderr and exit status 2.
+"""
+
+import json
+import logging
+import os
+import sys
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from pipelines.options import TAGGERS, TagImagesOptions
+from traffic.vocabulary import VEHICLE_TYPES
+from transforms.job import TagHighwayImages
+from transforms.read import has_scheme, manifest_columns
+from transforms.write import OUTPUT_FOLDERS, SUMMARY, join_path
+
+PROG = "tag_images"
+
+
+class UsageError(Exception):
+    """Bad command-line input: reported in one line before the job starts."""
+
+
+def _absolute(path):
+    return path if path is None or has_scheme(path) else os.path.abspath(path)
+
+
+def validate(opts):
+    """Check and normalise the options; raise UsageError with one clear line."""
+    if not opts.input:
+        raise UsageError("--input is required (a file pattern, e.g. 'images/**/*.jpg')")
+    opts.input = _absolute(opts.input)
+    opts.output = _absolute(opts.output)
+    opts.manifest = _absolute(opts.manifest)
+    if opts.tagger not in TAGGERS:
+        raise UsageError(f"unknown --tagger {opts.tagger!r}; choose one of: {', '.join(TAGGERS)}")
+    if opts.window_minutes <= 0:
+        raise UsageError("--window-minutes must be positive")
+    if opts.background_samples < 1:
+        raise UsageError("--background-samples must be at least 1")
+    if opts.pixels_per_metre <= 0:
+        raise UsageError("--pixels-per-metre must be positive")
+    if opts.max_failed_fraction is not None and not 0 <= opts.max_failed_fraction <= 1:
+        raise UsageError("--max-failed-fraction must be between 0 and 1")
+    try:
+        matched = FileSystems.match([opts.input])[0].metadata_list
+    except Exception as e:  # noqa: BLE001 - any filesystem error is a usage error here
+        raise UsageError(f"cannot list --input {opts.input!r}: {e}") from None
+    if not matched:
+        raise UsageError(f"no files match --input {opts.input!r}")
+    if opts.manifest is not None:
+        if not FileSystems.exists(opts.manifest):
+            raise UsageError(f"--manifest {opts.manifest!r} does not exist")
+        try:
+            columns = manifest_columns(opts.manifest)
+        except (OSError, ValueError, UnicodeDecodeError) as e:
+            raise UsageError(f"cannot read --manifest {opts.manifest!r}: {e}") from None
+        if "path" not in columns:
+            raise UsageError(f"--manifest {opts.manifest!r} has no 'path' column "
+                             f"(columns: {', '.join(columns) or 'none'})")
+    _check_writable(opts.output)
+    return len(matched)
+
+
+def _check_writable(output):
+    if has_scheme(output):
+        return
+    try:
+        os.makedirs(output, exist_ok=True)
+        probe = os.path.join(output, ".write-test")
+        with open(probe, "w") as f:
+            f.write("")
+        os.remove(probe)
+    except OSError as e:
+        raise UsageError(f"--output {output!r} is not writable: {e.strerror or e}") from None
+
+
+def clear_previous_outputs(output):
+    """A re-run replaces the previous results: the old summary goes first, so
+    no run can be mistaken for complete before its own summary is written."""
+    stale = [join_path(output, SUMMARY)]
+    for folder in OUTPUT_FOLDERS:
+        stale += [m.path for m in FileSystems.match([join_path(output, folder, "*")])[0].metadata_list]
+    stale = [p for p in stale if FileSystems.exists(p)]
+    if stale:
+        FileSystems.delete(stale)
+
+
+def read_summary(output):
+    with FileSystems.open(join_path(output, SUMMARY)) as f:
+        return json.loads(f.read().decode("utf-8"))
+
+
+def format_summary(summary):
+    im = summary["images"]
+    lines = [", ".join(f"{v} {k}" for k, v in im.items()) + " images",
+             f"{'camera':<12}{'images':>8}{'vehicles':>10}"
+             + "".join(f"{t:>12}" for t in VEHICLE_TYPES)]
+    rows = [(c, s["images"], s["vehicles"]) for c, s in summary["cameras"].items()]
+    rows.append(("ALL", summary["vehicles"]["sums"]["images"], summary["vehicles"]))
+    for name, images, v in rows:
+        lines.append(f"{name:<12}{images:>8}{v['total']:>10}"
+                     + "".join(f"{v['by_type'].get(t, 0):>12}" for t in VEHICLE_TYPES))
+    colours = summary["vehicles"]["colours"]
+    for t in VEHICLE_TYPES:
+        top = sorted(colours.get(t, {}).items(), key=lambda kv: -kv[1])[:4]
+        if top:
+            lines.append(f"{t} colours: " + ", ".join(f"{c} {n}" for c, n in top))
+    return "\n".join(lines)
+
+
+def format_counters(result):
+    try:
+        counters = result.metrics().query()["counters"]
+    except Exception:  # noqa: BLE001 - not every runner reports metrics
+        return "(this runner reports no metrics)"
+    totals = {}
+    for c in counters:
+        key = f"{c.key.metric.namespace}.{c.key.metric.name}"
+        totals[key] = totals.get(key, 0) + (c.committed if c.committed is not None else c.attempted)
+    return "\n".join(f"  {k:<40}{v:>10}" for k, v in sorted(totals.items()))
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    options = PipelineOptions(argv)
+    opts = options.view_as(TagImagesOptions)
+    try:
+        validate(opts)
+    except UsageError as e:
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return 2
+    clear_previous_outputs(opts.output)
+    pipeline = beam.Pipeline(options=options)
+    _ = pipeline | "TagHighwayImages" >> TagHighwayImages(opts)
+    result = pipeline.run()
+    result.wait_until_finish()
+    summary = read_summary(opts.output)
+    if not opts.quiet:
+        print(format_summary(summary))
+        print("counters:\n" + format_counters(result))
+        print(f"outputs in {opts.output}")
+    images = summary["images"]
+    if opts.max_failed_fraction is not None and images["inputs"]:
+        fraction = images["failed"] / images["inputs"]
+        if fraction > opts.max_failed_fraction:
+            print(f"{PROG}: error: {images['failed']} of {images['inputs']} images failed "
+                  f"({fraction:.1%}), more than --max-failed-fraction "
+                  f"{opts.max_failed_fraction:g}", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    logging.getLogger().setLevel(logging.WARNING)
+    sys.exit(main())

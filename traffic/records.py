@@ -1,0 +1,122 @@
+"""The records that flow through the job, and the Parquet schema of each output.
+
+Only these small records cross a shuffle; decoded pixels never do.
+"""
+
+import dataclasses
+import datetime as dt
+import typing
+
+import pyarrow as pa
+
+# Per-image outcomes (ImageStatus.status)
+TAGGED, FAILED, MISSING, UNEXPECTED = "tagged", "failed", "missing", "unexpected"
+
+
+class ImageRef(typing.NamedTuple):
+    """An image to process: its normalised URI and what is known before reading it."""
+    image: str
+    camera: str
+    timestamp: str | None  # ISO-8601, from the manifest; else filled from EXIF
+
+
+class Vehicle(typing.NamedTuple):
+    image: str
+    camera: str
+    timestamp: str | None
+    type: str
+    colour: str
+    score: float
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+
+
+class TaggedImage(typing.NamedTuple):
+    image: str
+    camera: str
+    timestamp: str | None
+    width: int
+    height: int
+    vehicles: tuple  # of Vehicle
+
+
+class DeadLetter(typing.NamedTuple):
+    image: str
+    stage: str  # read | decode | tag
+    error: str
+
+
+class ImageStatus(typing.NamedTuple):
+    image: str
+    camera: str | None
+    timestamp: str | None
+    width: int | None
+    height: int | None
+    vehicles: int | None
+    status: str  # tagged | failed | missing | unexpected (skipped)
+    listed: bool  # named in the manifest (True when no manifest is given)
+    stage: str | None
+    error: str | None
+
+
+class WindowCount(typing.NamedTuple):
+    camera: str
+    start: str  # ISO-8601
+    end: str
+    images: int
+    by_type: dict  # type -> vehicles
+
+
+@dataclasses.dataclass(frozen=True)
+class Frame:
+    """A decoded image at the tagger's working scale.  Lives inside one fused
+    stage only: never shuffled."""
+    ref: ImageRef
+    width: int
+    height: int
+    scale: float
+    pixels: typing.Any  # numpy uint8 HxWx3
+
+
+def parse_time(value):
+    return None if value is None else dt.datetime.fromisoformat(value)
+
+
+VEHICLES_SCHEMA = pa.schema([
+    ("image", pa.string()), ("camera", pa.string()), ("timestamp", pa.timestamp("s")),
+    ("type", pa.string()), ("colour", pa.string()), ("score", pa.float64()),
+    ("x0", pa.int32()), ("y0", pa.int32()), ("x1", pa.int32()), ("y1", pa.int32()),
+])
+
+IMAGES_SCHEMA = pa.schema([
+    ("image", pa.string()), ("camera", pa.string()), ("timestamp", pa.timestamp("s")),
+    ("width", pa.int32()), ("height", pa.int32()), ("vehicles", pa.int32()),
+    ("status", pa.string()), ("listed", pa.bool_()),
+    ("stage", pa.string()), ("error", pa.string()),
+])
+
+WINDOWS_SCHEMA = pa.schema([
+    ("camera", pa.string()), ("window_start", pa.timestamp("s")),
+    ("window_end", pa.timestamp("s")), ("type", pa.string()), ("vehicles", pa.int64()),
+    ("images", pa.int64()),
+])
+
+
+def vehicle_row(v):
+    row = v._asdict()
+    row["timestamp"] = parse_time(v.timestamp)
+    return row
+
+
+def image_row(s):
+    row = s._asdict()
+    row["timestamp"] = parse_time(s.timestamp)
+    return row
+
+
+def window_rows(w):
+    start, end = parse_time(w.start), parse_time(w.end)
+    return [{"camera": w.camera, "window_start": start, "window_end": end,
+             "type": t, "vehicles": n, "images": w.images} for t, n in w.by_type.items()]

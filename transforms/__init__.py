@@ -1,0 +1,1 @@
+"""Apache Beam PTransforms, DoFns and CombineFns: thin wrappers over ``traffic``."""

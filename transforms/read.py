@@ -1,0 +1,117 @@
+"""Read: which images there are (file match) and which were expected (manifest)."""
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+import posixpath
+
+import apache_beam as beam
+from apache_beam.io import fileio
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
+
+from traffic.records import ImageRef
+
+MANIFEST_COLUMNS = ("path", "camera", "timestamp")
+
+
+def has_scheme(path):
+    return "://" in path
+
+
+def normalise_uri(path, base=None):
+    """The key an image is known by: an absolute, normalised path or URI.
+
+    Relative paths are taken relative to ``base`` (the manifest's folder).
+    """
+    path = path.strip()
+    if has_scheme(path):
+        scheme, rest = path.split("://", 1)
+        return f"{scheme}://{posixpath.normpath(rest)}"
+    if base is not None and not os.path.isabs(path):
+        if has_scheme(base):
+            return normalise_uri(base.rstrip("/") + "/" + path)
+        path = os.path.join(base, path)
+    return os.path.abspath(path)
+
+
+def camera_from_path(image):
+    """The camera of an image with no manifest entry: its folder's name."""
+    parent = image.rstrip("/").rsplit("/", 2)
+    return parent[-2] if len(parent) >= 2 and parent[-2] else "unknown"
+
+
+def normalise_timestamp(value):
+    """ISO-8601 in UTC without offset (naive input is taken as UTC), or None."""
+    if value is None or str(value).strip() == "":
+        return None
+    t = dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    if t.tzinfo is not None:
+        t = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return t.replace(microsecond=0).isoformat()
+
+
+def manifest_format(path):
+    return "jsonl" if path.lower().endswith((".jsonl", ".ndjson", ".json")) else "csv"
+
+
+def manifest_columns(path):
+    """The column names of a manifest (read from its header / first record)."""
+    with FileSystems.open(path) as f:
+        text = io.TextIOWrapper(f, encoding="utf-8-sig")
+        if manifest_format(path) == "csv":
+            return next(csv.reader(text), [])
+        first = text.readline()
+        return list(json.loads(first)) if first.strip() else []
+
+
+def read_manifest(path):
+    """ImageRefs of a CSV or JSONL manifest with a ``path`` column (and
+    optional ``camera`` and ``timestamp``), paths relative to its folder."""
+    base = path.rsplit("/", 1)[0] if "/" in path else "."
+    with FileSystems.open(path) as f:
+        text = io.TextIOWrapper(f, encoding="utf-8-sig")
+        rows = (csv.DictReader(text) if manifest_format(path) == "csv"
+                else (json.loads(line) for line in text if line.strip()))
+        for row in rows:
+            image = normalise_uri(row["path"], base)
+            yield ImageRef(image=image,
+                           camera=(row.get("camera") or "").strip() or camera_from_path(image),
+                           timestamp=normalise_timestamp(row.get("timestamp")))
+
+
+class MatchImages(beam.PTransform):
+    """Read: the images matching a file pattern on any Beam filesystem, as
+    (image URI, size in bytes)."""
+
+    def __init__(self, pattern):
+        super().__init__()
+        self.pattern = pattern
+        self.found = Metrics.counter("images", "found")
+
+    def expand(self, pbegin):
+        found = self.found
+
+        def key(metadata):
+            found.inc()
+            return normalise_uri(metadata.path), metadata.size_in_bytes
+
+        return (pbegin
+                | "MatchFiles" >> fileio.MatchFiles(
+                    self.pattern, empty_match_treatment=fileio.EmptyMatchTreatment.ALLOW)
+                | "KeyByImage" >> beam.Map(key))
+
+
+class ReadManifest(beam.PTransform):
+    """Read: the images a manifest says the run should have, as ImageRefs."""
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = path
+
+    def expand(self, pbegin):
+        return (pbegin
+                | "ManifestPath" >> beam.Create([self.path])
+                | "ParseRows" >> beam.FlatMap(read_manifest))

@@ -1,0 +1,135 @@
+"""Reduce: parallel partial statistics merged into one, per camera, per time
+window and overall.
+
+``VehicleStatsFn`` folds TaggedImage records into a ``VehicleStats``
+accumulator; runners may lift it before the shuffle, split its input into any
+bundles and merge partial accumulators in any order: the result is the same.
+The overall figures are not a second pass over the records: they merge the
+per-camera accumulators (``MergeStatsFn``).
+"""
+
+import datetime as dt
+from collections import Counter
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+from apache_beam.transforms import window
+
+from traffic.records import WindowCount
+from traffic.stats import VehicleStats
+from traffic.vocabulary import VEHICLE_TYPES
+
+EPOCH = dt.datetime(1970, 1, 1)
+
+
+class VehicleStatsFn(beam.CombineFn):
+    """TaggedImage records -> VehicleStats."""
+
+    def create_accumulator(self):
+        return VehicleStats()
+
+    def add_input(self, acc, tagged):
+        return acc.add_image(tagged.vehicles)
+
+    def merge_accumulators(self, accs):
+        accs = iter(accs)
+        first = next(accs)  # Beam allows mutating the first accumulator only
+        for acc in accs:
+            first.merge(acc)
+        return first
+
+    def extract_output(self, acc):
+        return acc
+
+
+class MergeStatsFn(VehicleStatsFn):
+    """VehicleStats partial results -> one VehicleStats."""
+
+    def add_input(self, acc, stats):
+        return acc.merge(stats)
+
+
+def to_seconds(iso):
+    return (dt.datetime.fromisoformat(iso) - EPOCH).total_seconds()
+
+
+def from_seconds(ts):
+    return (EPOCH + dt.timedelta(seconds=int(ts.micros // 1_000_000))).isoformat()
+
+
+class CountInWindowFn(beam.CombineFn):
+    """TaggedImage records -> (images, Counter of vehicles by type)."""
+
+    def create_accumulator(self):
+        return [0, Counter()]
+
+    def add_input(self, acc, tagged):
+        acc[0] += 1
+        acc[1].update(v.type for v in tagged.vehicles)
+        return acc
+
+    def merge_accumulators(self, accs):
+        accs = iter(accs)
+        first = next(accs)
+        for images, by_type in accs:
+            first[0] += images
+            first[1].update(by_type)
+        return first
+
+    def extract_output(self, acc):
+        return acc
+
+
+class _EmitWindow(beam.DoFn):
+    def process(self, element, win=beam.DoFn.WindowParam):
+        camera, (images, by_type) = element
+        types = list(VEHICLE_TYPES) + sorted(set(by_type) - set(VEHICLE_TYPES))
+        yield WindowCount(camera=camera, start=from_seconds(win.start),
+                          end=from_seconds(win.end), images=images,
+                          by_type={t: by_type.get(t, 0) for t in types})
+
+
+class CountPerWindow(beam.PTransform):
+    """TaggedImage records -> WindowCount per camera and fixed event-time
+    window (images without a timestamp are counted and left out)."""
+
+    def __init__(self, window_minutes):
+        super().__init__()
+        self.seconds = int(window_minutes * 60)
+        self.untimed = Metrics.counter("windows", "images_without_timestamp")
+
+    def expand(self, tagged):
+        untimed = self.untimed
+
+        def stamp(t):
+            if t.timestamp is None:
+                untimed.inc()
+                return
+            yield window.TimestampedValue(t, to_seconds(t.timestamp))
+
+        return (tagged
+                | "EventTime" >> beam.FlatMap(stamp)
+                | "FixedWindows" >> beam.WindowInto(window.FixedWindows(self.seconds))
+                | "ByCamera" >> beam.Map(lambda t: (t.camera, t))
+                | "CountPerCamera" >> beam.CombinePerKey(CountInWindowFn())
+                | "WithBounds" >> beam.ParDo(_EmitWindow())
+                | "BackToGlobal" >> beam.WindowInto(window.GlobalWindows()))
+
+
+class SummariseVehicles(beam.PTransform):
+    """TaggedImage records -> {"per_camera": (camera, VehicleStats),
+    "overall": VehicleStats, "windows": WindowCount}."""
+
+    def __init__(self, window_minutes=15):
+        super().__init__()
+        self.window_minutes = window_minutes
+
+    def expand(self, tagged):
+        per_camera = (tagged
+                      | "ByCamera" >> beam.Map(lambda t: (t.camera, t))
+                      | "ReducePerCamera" >> beam.CombinePerKey(VehicleStatsFn()))
+        overall = (per_camera
+                   | "CameraPartials" >> beam.Values()
+                   | "MergeOverall" >> beam.CombineGlobally(MergeStatsFn()))
+        windows = tagged | "Windows" >> CountPerWindow(self.window_minutes)
+        return {"per_camera": per_camera, "overall": overall, "windows": windows}

@@ -1,0 +1,181 @@
+"""Decode and Tag: from image URIs to TaggedImage records and dead letters.
+
+Each image is read and fully decoded once, inside one fused stage with the
+tagger, so decoded pixels never cross a shuffle.  The background tagger needs
+one coordination step first: per camera, a fixed-size sample of frames is
+chosen once all the camera's frames are known (a combine: a barrier per
+camera), only those are decoded into small working-size copies, and the
+estimated empty road reaches the tag step as a side input.
+"""
+
+import ast
+import collections
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
+
+from traffic import background as bg
+from traffic.imaging import DEFAULT_MAX_PIXELS, UnreadableImage, decode_image
+from traffic.records import DeadLetter, Frame, TaggedImage, Vehicle
+
+
+def read_bytes(image):
+    with FileSystems.open(image, compression_type="uncompressed") as f:
+        return f.read()
+
+
+class DecodeFrame(beam.DoFn):
+    """ImageRef -> Frame: read the file and decode it at the tagger's scale."""
+
+    def __init__(self, reduce=1, max_pixels=DEFAULT_MAX_PIXELS):
+        self.reduce = reduce
+        self.max_pixels = max_pixels
+        self.decoded = Metrics.counter("images", "decoded")
+
+    def process(self, ref):
+        data = read_bytes(ref.image)
+        d = decode_image(data, reduce=self.reduce, max_pixels=self.max_pixels)
+        self.decoded.inc()
+        yield Frame(ref=ref._replace(timestamp=ref.timestamp or d.taken_at),
+                    width=d.width, height=d.height, scale=d.scale, pixels=d.pixels)
+
+
+def _reason(exc_type, exc_repr):
+    """'Type: message' from what with_exception_handling records."""
+    message = exc_repr
+    prefix = exc_type.__name__ + "("
+    if exc_repr.startswith(prefix) and exc_repr.endswith(")"):
+        inner = exc_repr[len(prefix):-1]
+        try:
+            value = ast.literal_eval(inner)
+            message = value if isinstance(value, str) else str(value)
+        except (ValueError, SyntaxError):
+            message = inner
+    return f"{exc_type.__name__}: {message}"
+
+
+def _stage(exc_type, default):
+    if issubclass(exc_type, UnreadableImage):
+        return "decode"
+    if issubclass(exc_type, OSError):
+        return "read"
+    return default
+
+
+class ToDeadLetter(beam.DoFn):
+    """(element, (exc type, repr, traceback)) from with_exception_handling ->
+    DeadLetter with the stage and a one-line reason; counted by stage."""
+
+    def __init__(self, default_stage):
+        self.default_stage = default_stage
+
+    def process(self, bad):
+        element, (exc_type, exc_repr, _) = bad
+        image = element.ref.image if isinstance(element, Frame) else element.image
+        stage = _stage(exc_type, self.default_stage)
+        Metrics.counter("failed", stage).inc()
+        yield DeadLetter(image=image, stage=stage, error=_reason(exc_type, exc_repr))
+
+
+def vehicles_of(frame, detections):
+    ref = frame.ref
+    return tuple(Vehicle(ref.image, ref.camera, ref.timestamp, d.type, d.colour, d.score,
+                         d.x0, d.y0, d.x1, d.y1) for d in detections)
+
+
+class TagWithBackground(beam.DoFn):
+    """Frame -> TaggedImage, by subtracting the camera's empty road."""
+
+    def __init__(self, pixels_per_metre):
+        self.pixels_per_metre = pixels_per_metre
+
+    def process(self, frame, backgrounds):
+        road = backgrounds.get(frame.ref.camera)
+        if road is None:
+            raise ValueError(f"no background for camera {frame.ref.camera!r}: "
+                             "none of its sampled frames could be decoded")
+        found = bg.find_vehicles(frame.pixels, road, frame.scale, self.pixels_per_metre)
+        yield TaggedImage(frame.ref.image, frame.ref.camera, frame.ref.timestamp,
+                          frame.width, frame.height, vehicles_of(frame, found))
+
+
+class _DecodeSample(beam.DoFn):
+    """(camera, (rank, ImageRef)) -> (camera, (rank, working-size pixels))."""
+
+    def __init__(self, reduce, max_pixels):
+        self.reduce = reduce
+        self.max_pixels = max_pixels
+        self.skipped = Metrics.counter("background", "unreadable_samples")
+
+    def process(self, element):
+        camera, (rank, ref) = element
+        try:
+            d = decode_image(read_bytes(ref.image), self.reduce, self.max_pixels)
+        except (OSError, UnreadableImage):
+            # Not a dead letter here: the image fails (and is recorded) in
+            # the main decode step; it just cannot be part of the sample.
+            self.skipped.inc()
+            return
+        yield camera, (rank, d.pixels)
+
+
+def estimate_camera_background(element):
+    """(camera, [(rank, pixels)]) -> (camera, empty road): the frames of the
+    camera's most common size, in rank order, so the result is the same on
+    every runner."""
+    camera, samples = element
+    samples = sorted(samples, key=lambda s: s[0])
+    shapes = collections.Counter(p.shape for _, p in samples)
+    shape = max(shapes, key=lambda s: (shapes[s], s))
+    return camera, bg.estimate_background([p for _, p in samples if p.shape == shape])
+
+
+class EstimateBackgrounds(beam.PTransform):
+    """ImageRefs -> (camera, empty-road image) per camera."""
+
+    def __init__(self, samples=bg.DEFAULT_SAMPLES, reduce=bg.WORK_REDUCE,
+                 max_pixels=DEFAULT_MAX_PIXELS):
+        super().__init__()
+        self.samples, self.reduce, self.max_pixels = samples, reduce, max_pixels
+
+    def expand(self, refs):
+        return (refs
+                | "RankByCamera" >> beam.Map(
+                    lambda r: (r.camera, (bg.sample_rank(r.camera, r.image), r)))
+                | "ChooseSample" >> beam.combiners.Top.SmallestPerKey(
+                    self.samples, key=lambda s: (s[0], s[1].image))
+                | "OnePerSample" >> beam.FlatMap(lambda kv: [(kv[0], s) for s in kv[1]])
+                | "Spread" >> beam.Reshuffle()
+                | "DecodeSample" >> beam.ParDo(_DecodeSample(self.reduce, self.max_pixels))
+                | "GroupByCamera" >> beam.GroupByKey()
+                | "EmptyRoad" >> beam.Map(estimate_camera_background))
+
+
+class TagImages(beam.PTransform):
+    """ImageRefs -> (TaggedImage records, DeadLetter records).
+
+    Decode -> Tag, each with Beam's exception handling: an image that cannot
+    be read, decoded or tagged becomes a dead letter and the run goes on.
+    """
+
+    def __init__(self, options):
+        super().__init__()
+        self.options = options
+
+    def expand(self, refs):
+        o = self.options
+        backgrounds = refs | "EstimateBackgrounds" >> EstimateBackgrounds(
+            o.background_samples, bg.WORK_REDUCE, o.max_image_pixels)
+        frames, bad_decode = (
+            refs | "Decode" >> beam.ParDo(DecodeFrame(bg.WORK_REDUCE, o.max_image_pixels))
+            .with_exception_handling(exc_class=(OSError, UnreadableImage)))
+        tagged, bad_tag = (
+            frames | "Tag" >> beam.ParDo(TagWithBackground(o.pixels_per_metre),
+                                         beam.pvalue.AsDict(backgrounds))
+            .with_exception_handling())
+        dead = (
+            (bad_decode | "DecodeFailures" >> beam.ParDo(ToDeadLetter("decode")),
+             bad_tag | "TagFailures" >> beam.ParDo(ToDeadLetter("tag")))
+            | "AllFailures" >> beam.Flatten())
+        return tagged, dead
