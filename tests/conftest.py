@@ -17,3 +17,12 @@ def sample_args(sample, output, *extra):
     return ["--input", os.path.join(sample, "images", "**", "*.jpg"),
             "--manifest", os.path.join(sample, "manifest.csv"),
             "--output", output, "--quiet", *extra]
+
+
+def fn_api_pipeline(**options):
+    """A TestPipeline on the FnApiRunner (the DirectRunner's engine), named
+    explicitly: a bare DirectRunner first tries Prism, which would download a
+    binary at run time."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+    from apache_beam.testing.test_pipeline import TestPipeline
+    return TestPipeline(options=PipelineOptions(runner="FnApiRunner", **options))

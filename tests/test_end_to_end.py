@@ -1,0 +1,138 @@
+"""The whole job on a small generated set, checked against an independent
+pandas computation from its own output tables."""
+
+import json
+import os
+
+import pandas as pd
+import pytest
+
+from pipelines import tag_images
+from tests.conftest import sample_args
+from traffic.vocabulary import VEHICLE_TYPES
+
+
+@pytest.fixture(scope="module")
+def run_one_worker(small_sample, tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("out1"))
+    assert tag_images.main(sample_args(small_sample, out, "--runner", "FnApiRunner")) == 0
+    return out
+
+
+def load(out):
+    with open(os.path.join(out, "summary.json")) as f:
+        summary = json.load(f)
+    vehicles = pd.read_parquet(os.path.join(out, "vehicles"))
+    images = pd.read_parquet(os.path.join(out, "images"))
+    windows = pd.read_parquet(os.path.join(out, "windows"))
+    return summary, vehicles, images, windows
+
+
+def expected_vehicle_block(v, imgs):
+    by_type = {t: int((v["type"] == t).sum()) for t in VEHICLE_TYPES}
+    colours = {t: {c: int(n) for c, n in v[v["type"] == t]["colour"].value_counts().items()}
+               for t in VEHICLE_TYPES}
+    area = ((v["x1"] - v["x0"]) * (v["y1"] - v["y0"])).groupby(v["type"]).sum()
+    per_image = imgs["vehicles"].value_counts()
+    return {
+        "total": len(v), "by_type": by_type, "colours": colours,
+        "box_area_px": {t: int(area.get(t, 0)) for t in VEHICLE_TYPES},
+        "images": len(imgs),
+        "histogram": {str(k): int(n) for k, n in per_image.items()},
+        "max": int(imgs["vehicles"].max()), "mean": round(len(v) / len(imgs), 4),
+    }
+
+
+def actual_vehicle_block(block):
+    return {
+        "total": block["total"], "by_type": block["by_type"], "colours": block["colours"],
+        "box_area_px": block["sums"]["box_area_px"], "images": block["sums"]["images"],
+        "histogram": block["per_image"]["histogram"], "max": block["per_image"]["max"],
+        "mean": block["per_image"]["mean"],
+    }
+
+
+def test_writes_all_four_outputs_and_accounts_for_every_image(run_one_worker):
+    summary, vehicles, images, windows = load(run_one_worker)
+    assert summary["images"] == {"inputs": 24, "tagged": 24, "failed": 0, "missing": 0,
+                                 "unexpected": 0, "expected": 24}
+    assert len(images) == 24 and set(images["status"]) == {"tagged"}
+    assert list(vehicles.columns) == ["image", "camera", "timestamp", "type", "colour", "score",
+                                      "x0", "y0", "x1", "y1"]
+    assert len(vehicles) == summary["vehicles"]["total"] > 100
+    dead = [f for f in os.listdir(os.path.join(run_one_worker, "dead_letter"))]
+    assert dead and all(f.endswith(".jsonl") for f in dead)
+    assert not os.path.exists(os.path.join(run_one_worker, "summary.json.tmp"))
+
+
+def test_summary_equals_an_independent_pandas_computation(run_one_worker):
+    summary, vehicles, images, windows = load(run_one_worker)
+    tagged = images[images["status"] == "tagged"]
+    assert actual_vehicle_block(summary["vehicles"]) == expected_vehicle_block(vehicles, tagged)
+    assert sorted(summary["cameras"]) == sorted(tagged["camera"].unique())
+    for camera, block in summary["cameras"].items():
+        v, imgs = vehicles[vehicles["camera"] == camera], tagged[tagged["camera"] == camera]
+        assert block["images"] == len(imgs)
+        assert actual_vehicle_block(block["vehicles"]) == expected_vehicle_block(v, imgs)
+        # windows: 15-minute buckets of the image timestamps
+        start = imgs["timestamp"].dt.floor("15min")
+        v_start = v["timestamp"].dt.floor("15min")
+        expected = []
+        for s in sorted(start.unique()):
+            in_w = v[v_start == s]
+            counts = {t: int((in_w["type"] == t).sum()) for t in VEHICLE_TYPES}
+            expected.append({"start": s.isoformat(), "end": (s + pd.Timedelta("15min")).isoformat(),
+                             "images": int((start == s).sum()), "by_type": counts,
+                             "total": sum(counts.values())})
+        assert block["windows"] == expected
+    # the windows table says the same as the summary
+    w = windows.groupby("type")["vehicles"].sum()
+    assert {t: int(w[t]) for t in VEHICLE_TYPES} == summary["vehicles"]["by_type"]
+
+
+def test_two_workers_in_separate_processes_give_identical_results(run_one_worker, small_sample,
+                                                                  tmp_path):
+    out = str(tmp_path / "out2")
+    assert tag_images.main(sample_args(small_sample, out, "--runner", "FnApiRunner",
+                                       "--direct_num_workers", "2",
+                                       "--direct_running_mode", "multi_processing")) == 0
+    one, two = load(run_one_worker), load(out)
+    assert one[0] == two[0]
+    for a, b in zip(one[1:], two[1:]):
+        key = list(a.columns)
+        pd.testing.assert_frame_equal(a.sort_values(key).reset_index(drop=True),
+                                      b.sort_values(key).reset_index(drop=True))
+
+
+def test_rerun_into_the_same_output_replaces_the_previous_results(small_sample, tmp_path):
+    out = str(tmp_path / "out")
+    os.makedirs(os.path.join(out, "vehicles"))
+    stale = os.path.join(out, "vehicles", "part-old-00000-of-00001.parquet")
+    with open(stale, "w") as f:
+        f.write("left over from an earlier run")
+    with open(os.path.join(out, "summary.json"), "w") as f:
+        f.write("{}")
+    assert tag_images.main(sample_args(small_sample, out, "--runner", "FnApiRunner",
+                                       "--strict-manifest")) == 0
+    assert not os.path.exists(stale)
+    assert load(out)[0]["images"]["tagged"] == 24
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--input", "/nonexistent/**/*.jpg"], "no files match --input"),
+    (["--tagger", "magic"], "unknown --tagger 'magic'"),
+    (["--manifest", "BADMANIFEST"], "has no 'path' column"),
+    (["--manifest", "/nonexistent/manifest.csv"], "does not exist"),
+    (["--output", "/proc/not-writable"], "is not writable"),
+    (["--window-minutes", "0"], "--window-minutes must be positive"),
+])
+def test_bad_command_line_stops_before_the_job_with_one_line(small_sample, tmp_path, capsys,
+                                                             args, message):
+    bad_manifest = tmp_path / "m.csv"
+    bad_manifest.write_text("file,camera\na.jpg,x\n")
+    args = [str(bad_manifest) if a == "BADMANIFEST" else a for a in args]
+    base = ["--input", os.path.join(small_sample, "images", "**", "*.jpg"),
+            "--output", str(tmp_path / "o")]
+    assert tag_images.main(base + args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("tag_images: error: ") and message in err[0], err
