@@ -29,6 +29,7 @@ DEFAULT_SAMPLES = 21
 DEFAULT_PIXELS_PER_METRE = 10.0
 CLUSTER_TOLERANCE = 12  # grey levels: how close two samples of the road are
 FOREGROUND_THRESHOLD = 20  # grey levels: how far from the road a vehicle is
+ALONG_ROAD_CLOSING_PX = 5  # working pixels (1 m at the default scale)
 
 # Length (m) limits between the types.  Buses are 10.5-13.5 m; shorter long
 # vehicles are rigid trucks, longer ones articulated trucks.
@@ -83,13 +84,23 @@ def estimate_background(frames):
 
 
 def foreground_mask(pixels, background):
+    """Pixels that differ from the empty road (isolated specks removed)."""
     if pixels.shape != background.shape:
         raise ValueError(
             f"frame is {pixels.shape[1]}x{pixels.shape[0]} at working scale but the "
             f"camera's background is {background.shape[1]}x{background.shape[0]}")
     diff = np.abs(pixels.astype(np.int16) - background.astype(np.int16)).max(axis=2)
     mask = diff > FOREGROUND_THRESHOLD
-    mask = ndimage.binary_opening(mask, structure=np.ones((2, 2), dtype=bool))
+    return ndimage.binary_opening(mask, structure=np.ones((2, 2), dtype=bool))
+
+
+def close_along_road(mask):
+    """Close short gaps along the road, then fill holes: glass and dark
+    couplings can be close to the road's colour and would cut a car or a truck
+    in two.  (The erosion treats the outside as foreground, so a vehicle cut
+    by the frame edge stays touching it.)"""
+    along = np.ones((1, ALONG_ROAD_CLOSING_PX), dtype=bool)
+    mask = ndimage.binary_erosion(ndimage.binary_dilation(mask, along), along, border_value=1)
     return ndimage.binary_fill_holes(mask)
 
 
@@ -101,13 +112,14 @@ def find_vehicles(pixels, background, scale=1.0,
     ``scale`` is full-size pixels per working pixel and ``pixels_per_metre``
     is at full size.  Boxes are returned in full-size pixels.
     """
-    mask = foreground_mask(pixels, background)
-    labels, _ = ndimage.label(mask)
+    raw = foreground_mask(pixels, background)
+    labels, _ = ndimage.label(close_along_road(raw))
+    # blobs whose own pixels touch the left or right edge: cut by the frame
+    cut = set(np.unique(labels[:, 0][raw[:, 0]])) | set(np.unique(labels[:, -1][raw[:, -1]]))
     metres_per_px = scale / pixels_per_metre
-    height, width = mask.shape
     found = []
     for index, (ys, xs) in enumerate(ndimage.find_objects(labels), start=1):
-        if xs.start == 0 or xs.stop == width:
+        if index in cut:
             continue  # cut by the frame edge: counted where it is whole
         length_m = (xs.stop - xs.start) * metres_per_px
         width_m = (ys.stop - ys.start) * metres_per_px

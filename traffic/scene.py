@@ -6,7 +6,7 @@ Each camera has its own road: lane count, asphalt shade and texture, verges,
 markings.  Traffic is drawn lane by lane from the type and colour shares of
 ``traffic.vocabulary``; its density follows the rush hour (peak at 08:00), and
 every frame shows new positions.  The ground truth lists every vehicle that is
-wholly inside the frame, with the pixel box it was painted in.
+wholly inside the frame and clear of its edges, with the pixel box it was painted in.
 
 Everything is a pure function of (seed, camera index, frame index).
 """
@@ -25,6 +25,9 @@ LANE_WIDTH_M = 3.6
 RUSH_START = dt.datetime(2026, 3, 10, 7, 0, 0)
 RUSH_MINUTES = 120
 PEAK_MINUTE = 60
+# A vehicle is in the ground truth when it is whole and clear of the frame's
+# left and right edges (a vehicle touching the edge may be cut by it).
+EDGE_MARGIN_PX = 2
 
 # (length range m, width range m) per type; trucks are rigid or articulated.
 SIZES_M = {
@@ -231,7 +234,7 @@ def render_frame(seed, camera_index, frame_index, frames_per_camera, camera=None
             y0 = int(round(yc - width * ppm / 2))
             y1 = y0 + int(round(width * ppm))
             _draw_vehicle(img, rng, kind, colour, (x0, y0, x1, y1), lane.direction, ppm)
-            if x0 >= 0 and x1 <= WIDTH:
+            if x0 >= EDGE_MARGIN_PX and x1 <= WIDTH - EDGE_MARGIN_PX:
                 truth.append(TruthVehicle(kind, colour, x0, y0, x1, y1))
             x_m += length + 2.5 + rng.exponential(mean_gap)
     lighting = 1.0 + 0.03 * math.sin(frame_index * 0.7 + camera_index)
