@@ -57,7 +57,7 @@ def test_catalogue_joins_found_files_with_the_manifest(tmp_path):
                                   (True, [listed[0]])):
         with fn_api_pipeline() as p:
             refs, unreadable = ((p | "Found" >> beam.Create(found), p | "Listed" >> beam.Create(listed))
-                                | CatalogueImages(strict))
+                                | CatalogueImages(True, strict))
             assert_that(refs, equal_to(expected_refs), label="refs")
             assert_that(unreadable | beam.Map(lambda d: (os.path.basename(d.image), d.stage, d.error.split(" (")[0])),
                         equal_to([("dir.jpg", "read", "is a directory, not an image file"),

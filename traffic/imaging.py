@@ -65,9 +65,9 @@ def decode_image(data, reduce=1, max_pixels=DEFAULT_MAX_PIXELS):
             img.load()
         except (OSError, SyntaxError, ValueError) as e:
             raise UnreadableImage(f"truncated or corrupt image data: {e}") from None
-        if reduce > 1 and img.size == (w, h):
-            img = img.reduce(reduce)
         pixels = _to_rgb(img)
+        if reduce > 1 and img.size == (w, h):  # not JPEG, or no draft: box-reduce
+            pixels = np.asarray(Image.fromarray(pixels).reduce(reduce))
     if orientation in (2, 3, 4, 5, 6, 7, 8):
         pixels = _orient(pixels, orientation)
     if orientation in (5, 6, 7, 8):

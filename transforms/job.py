@@ -22,8 +22,10 @@ class TagHighwayImages(beam.PTransform):
         o = self.options
         has_manifest = o.manifest is not None
         found = pbegin | "Read" >> MatchImages(o.input)
-        listed = pbegin | "ReadManifest" >> ReadManifest(o.manifest) if has_manifest else None
-        refs, unreadable = (found, listed) | "Catalogue" >> CatalogueImages(o.strict_manifest)
+        listed = (pbegin | "ReadManifest" >> ReadManifest(o.manifest) if has_manifest
+                  else pbegin | "NoManifest" >> beam.Create([]))
+        refs, unreadable = (found, listed) | "Catalogue" >> CatalogueImages(
+            has_manifest, o.strict_manifest)
         tagged, failed = refs | "DecodeAndTag" >> TagImages(o)
         dead = (unreadable, failed) | "DeadLetters" >> beam.Flatten()
         statuses = (listed, found, tagged, dead) | "Join" >> AccountForImages(has_manifest)

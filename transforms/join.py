@@ -69,24 +69,25 @@ class _Catalogue(beam.DoFn):
 class CatalogueImages(beam.PTransform):
     """Join the files found with the manifest's rows, per image.
 
+    Input: ((image, size) found, ImageRef listed); with no manifest, ``listed``
+    is empty and ``has_manifest`` False.
+
     Returns (refs to process, dead letters for listed paths that are not
     readable files).
     """
 
-    def __init__(self, strict_manifest=False):
+    def __init__(self, has_manifest=True, strict_manifest=False):
         super().__init__()
+        self.has_manifest = has_manifest
         self.strict = strict_manifest
 
     def expand(self, inputs):
         found, listed = inputs
-        has_manifest = listed is not None
-        if listed is None:
-            listed = found.pipeline | "NoManifest" >> beam.Create([])
         refs, unreadable = (
             {LISTED: listed | "KeyListed" >> beam.Map(lambda r: (r.image, r)),
              FOUND: found}
             | "JoinFoundWithListed" >> beam.CoGroupByKey()
-            | "Catalogue" >> beam.ParDo(_Catalogue(has_manifest, self.strict)).with_outputs(
+            | "Catalogue" >> beam.ParDo(_Catalogue(self.has_manifest, self.strict)).with_outputs(
                 _Catalogue.UNREADABLE, main="refs"))
         return refs, unreadable
 
@@ -129,8 +130,6 @@ class AccountForImages(beam.PTransform):
 
     def expand(self, inputs):
         listed, found, tagged, dead = inputs
-        if listed is None:
-            listed = tagged.pipeline | "NoManifest" >> beam.Create([])
         return (
             {LISTED: listed | "KeyListed" >> beam.Map(lambda r: (r.image, r)),
              FOUND: found,

@@ -55,6 +55,15 @@ def _reason(exc_type, exc_repr):
     return f"{exc_type.__name__}: {message}"
 
 
+def _reason_kind(reason):
+    """The reason without its particulars: 'UnreadableImage: truncated or
+    corrupt image data: ...' -> 'truncated or corrupt image data'."""
+    kind = reason.split(": ", 1)[-1]
+    for stop in (":", " (", ","):
+        kind = kind.split(stop, 1)[0]
+    return kind[:60]
+
+
 def _stage(exc_type, default):
     if issubclass(exc_type, UnreadableImage):
         return "decode"
@@ -74,8 +83,10 @@ class ToDeadLetter(beam.DoFn):
         element, (exc_type, exc_repr, _) = bad
         image = element.ref.image if isinstance(element, Frame) else element.image
         stage = _stage(exc_type, self.default_stage)
+        reason = _reason(exc_type, exc_repr)
         Metrics.counter("failed", stage).inc()
-        yield DeadLetter(image=image, stage=stage, error=_reason(exc_type, exc_repr))
+        Metrics.counter("failed_by_reason", _reason_kind(reason)).inc()
+        yield DeadLetter(image=image, stage=stage, error=reason)
 
 
 def vehicles_of(frame, detections):
@@ -89,6 +100,7 @@ class TagWithBackground(beam.DoFn):
 
     def __init__(self, pixels_per_metre):
         self.pixels_per_metre = pixels_per_metre
+        self.tagged = Metrics.counter("images", "tagged")
 
     def process(self, frame, backgrounds):
         road = backgrounds.get(frame.ref.camera)
@@ -96,6 +108,9 @@ class TagWithBackground(beam.DoFn):
             raise ValueError(f"no background for camera {frame.ref.camera!r}: "
                              "none of its sampled frames could be decoded")
         found = bg.find_vehicles(frame.pixels, road, frame.scale, self.pixels_per_metre)
+        self.tagged.inc()
+        for d in found:
+            Metrics.counter("vehicles", d.type).inc()
         yield TaggedImage(frame.ref.image, frame.ref.camera, frame.ref.timestamp,
                           frame.width, frame.height, vehicles_of(frame, found))
 
@@ -120,19 +135,25 @@ class _DecodeSample(beam.DoFn):
         yield camera, (rank, d.pixels)
 
 
-def estimate_camera_background(element):
-    """(camera, [(rank, pixels)]) -> (camera, empty road): the frames of the
-    camera's most common size, in rank order, so the result is the same on
-    every runner."""
+def estimate_camera_background(element, size):
+    """(camera, [(rank, pixels)]) -> (camera, empty road) from the ``size``
+    best-ranked frames of the camera's most common size: always the same
+    frames, whatever the runner, and unreadable files in the candidates do not
+    change the answer while enough readable ones remain."""
     camera, samples = element
     samples = sorted(samples, key=lambda s: s[0])
     shapes = collections.Counter(p.shape for _, p in samples)
     shape = max(shapes, key=lambda s: (shapes[s], s))
-    return camera, bg.estimate_background([p for _, p in samples if p.shape == shape])
+    frames = [p for _, p in samples if p.shape == shape][:size]
+    return camera, bg.estimate_background(frames)
 
 
 class EstimateBackgrounds(beam.PTransform):
-    """ImageRefs -> (camera, empty-road image) per camera."""
+    """ImageRefs -> (camera, empty-road image) per camera.
+
+    Twice ``samples`` candidates per camera are decoded (small, at working
+    scale), so that a few unreadable files among them do not change which
+    frames make the estimate."""
 
     def __init__(self, samples=bg.DEFAULT_SAMPLES, reduce=bg.WORK_REDUCE,
                  max_pixels=DEFAULT_MAX_PIXELS):
@@ -143,13 +164,13 @@ class EstimateBackgrounds(beam.PTransform):
         return (refs
                 | "RankByCamera" >> beam.Map(
                     lambda r: (r.camera, (bg.sample_rank(r.camera, r.image), r)))
-                | "ChooseSample" >> beam.combiners.Top.SmallestPerKey(
-                    self.samples, key=lambda s: (s[0], s[1].image))
+                | "ChooseCandidates" >> beam.combiners.Top.SmallestPerKey(
+                    2 * self.samples, key=lambda s: (s[0], s[1].image))
                 | "OnePerSample" >> beam.FlatMap(lambda kv: [(kv[0], s) for s in kv[1]])
                 | "Spread" >> beam.Reshuffle()
                 | "DecodeSample" >> beam.ParDo(_DecodeSample(self.reduce, self.max_pixels))
                 | "GroupByCamera" >> beam.GroupByKey()
-                | "EmptyRoad" >> beam.Map(estimate_camera_background))
+                | "EmptyRoad" >> beam.Map(estimate_camera_background, self.samples))
 
 
 class TagImages(beam.PTransform):
@@ -169,7 +190,7 @@ class TagImages(beam.PTransform):
             o.background_samples, bg.WORK_REDUCE, o.max_image_pixels)
         frames, bad_decode = (
             refs | "Decode" >> beam.ParDo(DecodeFrame(bg.WORK_REDUCE, o.max_image_pixels))
-            .with_exception_handling(exc_class=(OSError, UnreadableImage)))
+            .with_exception_handling())
         tagged, bad_tag = (
             frames | "Tag" >> beam.ParDo(TagWithBackground(o.pixels_per_metre),
                                          beam.pvalue.AsDict(backgrounds))
