@@ -3,7 +3,6 @@
 Only these small records cross a shuffle; decoded pixels never do.
 """
 
-import dataclasses
 import datetime as dt
 import typing
 
@@ -67,17 +66,6 @@ class WindowCount(typing.NamedTuple):
     end: str
     images: int
     by_type: dict  # type -> vehicles
-
-
-@dataclasses.dataclass(frozen=True)
-class Frame:
-    """A decoded image at the tagger's working scale.  Lives inside one fused
-    stage only: never shuffled."""
-    ref: ImageRef
-    width: int
-    height: int
-    scale: float
-    pixels: typing.Any  # numpy uint8 HxWx3
 
 
 def parse_time(value):

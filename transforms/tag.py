@@ -1,7 +1,7 @@
 """Decode and Tag: from image URIs to TaggedImage records and dead letters.
 
-Each image is read and fully decoded once, inside one fused stage with the
-tagger, so decoded pixels never cross a shuffle.  The background tagger needs
+Each image is read and decoded once, in the same DoFn that tags it, so decoded
+pixels never leave the worker that decoded them.  The background tagger needs
 one coordination step first: per camera, a fixed-size sample of frames is
 chosen once all the camera's frames are known (a combine: a barrier per
 camera), only those are decoded into small working-size copies, and the
@@ -17,28 +17,12 @@ from apache_beam.metrics import Metrics
 
 from traffic import background as bg
 from traffic.imaging import DEFAULT_MAX_PIXELS, UnreadableImage, decode_image
-from traffic.records import DeadLetter, Frame, TaggedImage, Vehicle
+from traffic.records import DeadLetter, TaggedImage, Vehicle
 
 
 def read_bytes(image):
     with FileSystems.open(image, compression_type="uncompressed") as f:
         return f.read()
-
-
-class DecodeFrame(beam.DoFn):
-    """ImageRef -> Frame: read the file and decode it at the tagger's scale."""
-
-    def __init__(self, reduce=1, max_pixels=DEFAULT_MAX_PIXELS):
-        self.reduce = reduce
-        self.max_pixels = max_pixels
-        self.decoded = Metrics.counter("images", "decoded")
-
-    def process(self, ref):
-        data = read_bytes(ref.image)
-        d = decode_image(data, reduce=self.reduce, max_pixels=self.max_pixels)
-        self.decoded.inc()
-        yield Frame(ref=ref._replace(timestamp=ref.timestamp or d.taken_at),
-                    width=d.width, height=d.height, scale=d.scale, pixels=d.pixels)
 
 
 def _reason(exc_type, exc_repr):
@@ -80,8 +64,8 @@ class ToDeadLetter(beam.DoFn):
         self.default_stage = default_stage
 
     def process(self, bad):
-        element, (exc_type, exc_repr, _) = bad
-        image = element.ref.image if isinstance(element, Frame) else element.image
+        ref, (exc_type, exc_repr, _) = bad
+        image = ref.image
         stage = _stage(exc_type, self.default_stage)
         reason = _reason(exc_type, exc_repr)
         Metrics.counter("failed", stage).inc()
@@ -89,30 +73,40 @@ class ToDeadLetter(beam.DoFn):
         yield DeadLetter(image=image, stage=stage, error=reason)
 
 
-def vehicles_of(frame, detections):
-    ref = frame.ref
+def vehicles_of(ref, detections):
     return tuple(Vehicle(ref.image, ref.camera, ref.timestamp, d.type, d.colour, d.score,
                          d.x0, d.y0, d.x1, d.y1) for d in detections)
 
 
-class TagWithBackground(beam.DoFn):
-    """Frame -> TaggedImage, by subtracting the camera's empty road."""
+class DecodeAndTagWithBackground(beam.DoFn):
+    """ImageRef -> TaggedImage: read the file, decode it once (at the
+    tagger's working scale) and subtract the camera's empty road.
 
-    def __init__(self, pixels_per_metre):
+    Decoding and tagging are one DoFn on purpose: the tag step has a side
+    input, and runners do not fuse a producer into a consumer with side
+    inputs, so separate steps would ship every decoded frame between stages.
+    """
+
+    def __init__(self, pixels_per_metre, max_pixels=DEFAULT_MAX_PIXELS):
         self.pixels_per_metre = pixels_per_metre
+        self.max_pixels = max_pixels
+        self.decoded = Metrics.counter("images", "decoded")
         self.tagged = Metrics.counter("images", "tagged")
 
-    def process(self, frame, backgrounds):
-        road = backgrounds.get(frame.ref.camera)
+    def process(self, ref, backgrounds):
+        d = decode_image(read_bytes(ref.image), reduce=bg.WORK_REDUCE, max_pixels=self.max_pixels)
+        self.decoded.inc()
+        ref = ref._replace(timestamp=ref.timestamp or d.taken_at)
+        road = backgrounds.get(ref.camera)
         if road is None:
-            raise ValueError(f"no background for camera {frame.ref.camera!r}: "
+            raise ValueError(f"no background for camera {ref.camera!r}: "
                              "none of its sampled frames could be decoded")
-        found = bg.find_vehicles(frame.pixels, road, frame.scale, self.pixels_per_metre)
+        found = bg.find_vehicles(d.pixels, road, d.scale, self.pixels_per_metre)
         self.tagged.inc()
-        for d in found:
-            Metrics.counter("vehicles", d.type).inc()
-        yield TaggedImage(frame.ref.image, frame.ref.camera, frame.ref.timestamp,
-                          frame.width, frame.height, vehicles_of(frame, found))
+        for v in found:
+            Metrics.counter("vehicles", v.type).inc()
+        yield TaggedImage(ref.image, ref.camera, ref.timestamp, d.width, d.height,
+                          vehicles_of(ref, found))
 
 
 class _DecodeSample(beam.DoFn):
@@ -176,8 +170,9 @@ class EstimateBackgrounds(beam.PTransform):
 class TagImages(beam.PTransform):
     """ImageRefs -> (TaggedImage records, DeadLetter records).
 
-    Decode -> Tag, each with Beam's exception handling: an image that cannot
-    be read, decoded or tagged becomes a dead letter and the run goes on.
+    Decode and tag with Beam's exception handling: an image that cannot be
+    read, decoded or tagged becomes a dead letter (stage read, decode or tag,
+    from the kind of error) and the run goes on.
     """
 
     def __init__(self, options):
@@ -188,15 +183,9 @@ class TagImages(beam.PTransform):
         o = self.options
         backgrounds = refs | "EstimateBackgrounds" >> EstimateBackgrounds(
             o.background_samples, bg.WORK_REDUCE, o.max_image_pixels)
-        frames, bad_decode = (
-            refs | "Decode" >> beam.ParDo(DecodeFrame(bg.WORK_REDUCE, o.max_image_pixels))
+        tagged, bad = (
+            refs | "DecodeAndTag" >> beam.ParDo(
+                DecodeAndTagWithBackground(o.pixels_per_metre, o.max_image_pixels),
+                beam.pvalue.AsDict(backgrounds))
             .with_exception_handling())
-        tagged, bad_tag = (
-            frames | "Tag" >> beam.ParDo(TagWithBackground(o.pixels_per_metre),
-                                         beam.pvalue.AsDict(backgrounds))
-            .with_exception_handling())
-        dead = (
-            (bad_decode | "DecodeFailures" >> beam.ParDo(ToDeadLetter("decode")),
-             bad_tag | "TagFailures" >> beam.ParDo(ToDeadLetter("tag")))
-            | "AllFailures" >> beam.Flatten())
-        return tagged, dead
+        return tagged, bad | "DeadLetters" >> beam.ParDo(ToDeadLetter("tag"))
