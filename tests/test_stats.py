@@ -65,3 +65,13 @@ def test_exact_figures_of_a_small_set():
                                          "motorcycle": 0}}
     assert d["per_image"] == {"histogram": {"0": 1, "1": 1, "3": 1}, "mean": 1.3333, "max": 3}
     assert d["mean_score"] == {"car": 0.8, "bus": 0.5}
+
+
+@given(images)
+def test_compact_changes_nothing_but_drops_zero_counts(imgs):
+    acc = reduce_all(imgs)
+    before = acc.to_dict()
+    acc.by_type["car"] += 0
+    acc.colours.setdefault("bus", __import__("collections").Counter())
+    assert acc.compact().to_dict() == before
+    assert all(v for v in acc.by_type.values()) and all(acc.colours.values())

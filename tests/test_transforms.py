@@ -133,3 +133,45 @@ def test_tag_images_tags_good_frames_and_dead_letters_bad_ones(small_sample, tmp
         tagged, dead = p | beam.Create(refs) | TagImages(tag_options())
         assert_that(tagged, tagged_ok, label="tagged")
         assert_that(dead, dead_ok, label="dead")
+
+
+def test_write_outputs_writes_every_table_and_the_summary_last(tmp_path):
+    import pandas as pd
+    from traffic.records import WindowCount
+    from traffic.stats import VehicleStats
+    from transforms.write import WriteOutputs
+    v = Vehicle("/d/a.jpg", "east", "2026-03-10T07:01:00", "car", "red", 0.9, 1, 2, 41, 20)
+    tagged = TaggedImage("/d/a.jpg", "east", "2026-03-10T07:01:00", 640, 360, (v,))
+    status = ImageStatus("/d/a.jpg", "east", "2026-03-10T07:01:00", 640, 360, 1, TAGGED, True, None, None)
+    failed = ImageStatus("/d/b.jpg", "east", None, None, None, None, FAILED, True, "decode", "bad")
+    dead = DeadLetter("/d/b.jpg", "decode", "bad")
+    window = WindowCount("east", "2026-03-10T07:00:00", "2026-03-10T07:15:00", 1,
+                         {"car": 1, "truck": 0, "bus": 0, "motorcycle": 0})
+    stats = VehicleStats().add_image((v,))
+    out = str(tmp_path / "out")
+    with fn_api_pipeline() as p:
+        written = {
+            "tagged": p | "T" >> beam.Create([tagged]),
+            "statuses": p | "S" >> beam.Create([status, failed]),
+            "dead": p | "D" >> beam.Create([dead]),
+            "windows": p | "W" >> beam.Create([window]),
+            "per_camera": p | "C" >> beam.Create([("east", stats)]),
+            "overall": p | "O" >> beam.Create([stats]),
+            "image_counts": p | "I" >> beam.Create([{"inputs": 2, "tagged": 1, "failed": 1}]),
+        } | WriteOutputs(out, settings={"tagger": "background"})
+        assert_that(written, equal_to([os.path.join(out, "summary.json")]))
+    with open(os.path.join(out, "summary.json")) as f:
+        summary = json.load(f)
+    assert summary["images"] == {"inputs": 2, "tagged": 1, "failed": 1}
+    assert summary["vehicles"]["by_type"]["car"] == 1
+    assert summary["cameras"]["east"]["windows"] == [
+        {"start": "2026-03-10T07:00:00", "end": "2026-03-10T07:15:00", "images": 1,
+         "by_type": {"car": 1, "truck": 0, "bus": 0, "motorcycle": 0}, "total": 1}]
+    assert summary["settings"] == {"tagger": "background"}
+    vehicles = pd.read_parquet(os.path.join(out, "vehicles"))
+    assert vehicles.to_dict("records")[0]["x1"] == 41 and len(vehicles) == 1
+    assert sorted(pd.read_parquet(os.path.join(out, "images"))["status"]) == ["failed", "tagged"]
+    assert len(pd.read_parquet(os.path.join(out, "windows"))) == 4  # one row per type
+    lines = [json.loads(line) for path in glob.glob(os.path.join(out, "dead_letter", "*.jsonl"))
+             for line in open(path)]
+    assert lines == [{"image": "/d/b.jpg", "stage": "decode", "error": "bad"}]

@@ -51,6 +51,16 @@ class VehicleStats:
 
     __iadd__ = merge
 
+    def compact(self):
+        """Drop zero counts (a Counter keeps keys that were updated to 0), so
+        only what matters crosses the wire."""
+        for c in (self.by_type, self.box_area, self.score_units, self.per_image,
+                  *self.colours.values()):
+            for k in [k for k, v in c.items() if not v]:
+                del c[k]
+        self.colours = {t: c for t, c in self.colours.items() if c}
+        return self
+
     def __eq__(self, other):
         return isinstance(other, VehicleStats) and self.to_dict() == other.to_dict()
 

@@ -38,6 +38,9 @@ class VehicleStatsFn(beam.CombineFn):
             first.merge(acc)
         return first
 
+    def compact(self, acc):
+        return acc.compact()
+
     def extract_output(self, acc):
         return acc
 
