@@ -41,3 +41,14 @@ def test_votes_count_every_pixel_and_no_pixels_is_an_error():
     assert votes[COLOURS.index("blue")] == 3
     with pytest.raises(ValueError):
         name_colour(np.zeros((0, 3), dtype=np.uint8))
+
+
+def test_paint_wins_over_a_majority_of_neutral_tyres_engine_and_shadow():
+    paint = np.full((25, 3), (200, 20, 25), dtype=np.uint8)  # red tank and fenders
+    shade = np.full((10, 3), (110, 60, 45), dtype=np.uint8)  # the same red in shadow (brown)
+    neutral = np.concatenate([np.full((35, 3), (20, 20, 20)), np.full((30, 3), (120, 120, 120))]).astype(np.uint8)
+    assert name_colour(np.concatenate([paint, shade, neutral])) == "red"
+    # a silver car with dark glass and a few coloured reflections stays silver
+    car = np.concatenate([np.full((70, 3), COLOUR_RGB["silver"]), np.full((20, 3), (38, 44, 56)),
+                          np.full((8, 3), COLOUR_RGB["blue"])]).astype(np.uint8)
+    assert name_colour(car) == "silver"

@@ -51,13 +51,31 @@ def colour_votes(pixels):
                        minlength=len(COLOURS))
 
 
-def name_colour(pixels):
-    """Name of the dominant colour of RGB pixels (any shape (..., 3)).
+NEUTRALS = frozenset({"white", "silver", "grey", "black"})
+_CHROMATIC = np.array([c not in NEUTRALS for c in COLOURS])
+CHROMATIC_SHARE = 0.2
 
-    Ties go to the earlier name in the vocabulary, so the answer is
-    deterministic.  Raises ValueError on no pixels.
+
+def name_colour(pixels):
+    """Name of the paint colour of a vehicle's RGB pixels (any shape (..., 3)).
+
+    Tyres, glass, trim, engines and shadow are neutral (black, grey, silver)
+    and on a motorcycle or a small car can outnumber the paint.  So when at
+    least CHROMATIC_SHARE of the pixels have a chromatic colour, the answer
+    is the chromatic colour with the most votes weighted by chroma (a
+    saturated red outweighs the same red in shadow, which reads as brown);
+    otherwise it is the colour with most votes.  Ties go to the earlier name
+    in the vocabulary, so the answer is deterministic.  Raises ValueError on
+    no pixels.
     """
-    votes = colour_votes(pixels)
-    if votes.sum() == 0:
+    pixels = np.asarray(pixels).reshape(-1, 3)
+    if len(pixels) == 0:
         raise ValueError("no pixels to name a colour from")
-    return COLOURS[int(votes.argmax())]
+    lab = rgb_to_lab(pixels)
+    index = nearest_colour_index(lab)
+    chromatic = _CHROMATIC[index]
+    if chromatic.mean() >= CHROMATIC_SHARE:
+        chroma = np.hypot(lab[chromatic, 1], lab[chromatic, 2])
+        weights = np.bincount(index[chromatic], weights=chroma, minlength=len(COLOURS))
+        return COLOURS[int(weights.argmax())]
+    return COLOURS[int(np.bincount(index, minlength=len(COLOURS)).argmax())]
