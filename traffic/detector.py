@@ -134,16 +134,6 @@ def check_model(session, path, classes_file=None):
                      class_names=tuple(names), has_masks=has_masks)
 
 
-def reduce_for(width, height, size):
-    """The largest JPEG draft reduction (1, 2, 4, 8) that keeps the image at
-    least as large as the model input."""
-    reduce = 1
-    while reduce < 8 and min(width, height) // (reduce * 2) >= max(size) // 2 \
-            and max(width, height) // (reduce * 2) >= max(size):
-        reduce *= 2
-    return reduce
-
-
 def letterbox(pixels, size):
     """Resize keeping the aspect ratio and pad to ``size`` (h, w)."""
     h, w = pixels.shape[:2]

@@ -10,6 +10,7 @@ full decode followed by a resize.
 
 import dataclasses
 import io
+import struct
 import warnings
 
 import numpy as np
@@ -22,6 +23,10 @@ _EXIF_IFD = 0x8769
 _DATETIME_ORIGINAL = 36867
 _DATETIME = 306
 _ORIENTATION = 274
+
+
+# What Pillow raises on damaged data, depending on the format and the damage.
+_CORRUPT = (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError)
 
 
 class UnreadableImage(ValueError):
@@ -37,8 +42,13 @@ class DecodedImage:
     taken_at: str | None  # ISO-8601 from EXIF, when present
 
 
-def decode_image(data, reduce=1, max_pixels=DEFAULT_MAX_PIXELS):
-    """Decode ``data`` to upright RGB, shrunk by about ``reduce`` (1, 2, 4, 8)."""
+def decode_image(data, reduce=1, max_pixels=DEFAULT_MAX_PIXELS, fit=None):
+    """Decode ``data`` to upright RGB, shrunk by about ``reduce`` (1, 2, 4, 8).
+
+    With ``fit`` (height, width), the reduction is chosen per image instead:
+    the largest that still leaves more pixels than a letterbox into ``fit``
+    would keep.
+    """
     if not data:
         raise UnreadableImage("empty file (0 bytes)")
     with warnings.catch_warnings():
@@ -49,6 +59,8 @@ def decode_image(data, reduce=1, max_pixels=DEFAULT_MAX_PIXELS):
             raise UnreadableImage(f"decompression bomb refused: {e}") from None
         except UnidentifiedImageError:
             raise UnreadableImage("not an image: unrecognised file content") from None
+        except _CORRUPT as e:
+            raise UnreadableImage(f"truncated or corrupt image data: {e}") from None
         if img.format not in SUPPORTED_FORMATS:
             raise UnreadableImage(f"unsupported image format {img.format}")
         w, h = img.size
@@ -56,6 +68,8 @@ def decode_image(data, reduce=1, max_pixels=DEFAULT_MAX_PIXELS):
             raise UnreadableImage(
                 f"decompression bomb refused: {w}x{h} = {w * h} pixels "
                 f"exceeds the limit of {max_pixels}")
+        if fit is not None:
+            reduce = reduction_for(w, h, fit)
         exif = img.getexif()
         orientation = exif.get(_ORIENTATION, 1)
         taken_at = _exif_time(exif)
@@ -63,9 +77,9 @@ def decode_image(data, reduce=1, max_pixels=DEFAULT_MAX_PIXELS):
             img.draft("RGB", (max(1, w // reduce), max(1, h // reduce)))
         try:
             img.load()
-        except (OSError, SyntaxError, ValueError) as e:
+            pixels = _to_rgb(img)
+        except _CORRUPT as e:
             raise UnreadableImage(f"truncated or corrupt image data: {e}") from None
-        pixels = _to_rgb(img)
         if reduce > 1 and img.size == (w, h):  # not JPEG, or no draft: box-reduce
             pixels = np.asarray(Image.fromarray(pixels).reduce(reduce))
     if orientation in (2, 3, 4, 5, 6, 7, 8):
@@ -74,6 +88,16 @@ def decode_image(data, reduce=1, max_pixels=DEFAULT_MAX_PIXELS):
         w, h = h, w
     return DecodedImage(pixels=pixels, width=w, height=h,
                         scale=w / pixels.shape[1], taken_at=taken_at)
+
+
+def reduction_for(width, height, fit):
+    """Largest power of two up to 8 by which an image can shrink and still be
+    at least as large as its letterbox into ``fit`` (height, width)."""
+    ratio = min(fit[0] / height, fit[1] / width)
+    reduce = 1
+    while reduce < 8 and reduce * 2 * ratio <= 1:
+        reduce *= 2
+    return reduce
 
 
 def _to_rgb(img):

@@ -16,6 +16,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from traffic import background as bg
+from traffic.detector import open_model
 from traffic.imaging import DEFAULT_MAX_PIXELS, UnreadableImage, decode_image
 from traffic.records import DeadLetter, TaggedImage, Vehicle
 
@@ -181,6 +182,12 @@ class TagImages(beam.PTransform):
 
     def expand(self, refs):
         o = self.options
+        if o.tagger == "detector":
+            from transforms.detect import DetectVehicles
+            _, spec = open_model(o.model, o.classes)
+            return refs | "Detector" >> DetectVehicles(
+                o.model, spec, o.min_score, o.nms_iou, o.batch_size, o.onnx_threads,
+                o.max_image_pixels)
         backgrounds = refs | "EstimateBackgrounds" >> EstimateBackgrounds(
             o.background_samples, bg.WORK_REDUCE, o.max_image_pixels)
         tagged, bad = (

