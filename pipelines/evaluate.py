@@ -15,17 +15,18 @@ import sys
 
 import pandas as pd
 
+from pipelines.outputs import read_table
 from traffic.evaluation import evaluate
 
 
 def load(output, ground_truth):
-    found = pd.read_parquet(os.path.join(output, "vehicles"))
+    found = read_table(output, "vehicles")
     truth = pd.read_parquet(ground_truth)
     base = os.path.dirname(os.path.abspath(ground_truth))
     truth["image"] = [p if os.path.isabs(p) else os.path.normpath(os.path.join(base, p))
                       for p in truth["image"]]
     # only images the run processed count (a run may cover part of a set)
-    images = pd.read_parquet(os.path.join(output, "images"))
+    images = read_table(output, "images")
     done = set(images.loc[images["status"] == "tagged", "image"])
     return truth[truth["image"].isin(done)], found
 

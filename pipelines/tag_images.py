@@ -21,7 +21,7 @@ from traffic.detector import ModelError, open_model
 from traffic.vocabulary import VEHICLE_TYPES
 from transforms.job import TagHighwayImages
 from transforms.read import has_scheme, manifest_columns
-from transforms.write import OUTPUT_FOLDERS, SUMMARY, join_path
+from transforms.write import OUTPUT_FOLDERS, PART, SUMMARY, join_path
 
 PROG = "tag_images"
 
@@ -99,10 +99,13 @@ def _check_writable(output):
 
 def clear_previous_outputs(output):
     """A re-run replaces the previous results: the old summary goes first, so
-    no run can be mistaken for complete before its own summary is written."""
+    no run can be mistaken for complete before its own summary is written.
+    Only files this job writes (summary.json and the sinks' part-* shards)
+    are removed: anything else in the output folder is left alone."""
     stale = [join_path(output, SUMMARY)]
     for folder in OUTPUT_FOLDERS:
-        stale += [m.path for m in FileSystems.match([join_path(output, folder, "*")])[0].metadata_list]
+        stale += [m.path for m in
+                  FileSystems.match([join_path(output, folder, f"{PART}*")])[0].metadata_list]
     stale = [p for p in stale if FileSystems.exists(p)]
     if stale:
         FileSystems.delete(stale)

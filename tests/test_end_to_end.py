@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from pipelines import tag_images
+from pipelines.outputs import read_summary, read_table
 from tests.conftest import sample_args
 from traffic.vocabulary import VEHICLE_TYPES
 
@@ -20,12 +21,8 @@ def run_one_worker(small_sample, tmp_path_factory):
 
 
 def load(out):
-    with open(os.path.join(out, "summary.json")) as f:
-        summary = json.load(f)
-    vehicles = pd.read_parquet(os.path.join(out, "vehicles"))
-    images = pd.read_parquet(os.path.join(out, "images"))
-    windows = pd.read_parquet(os.path.join(out, "windows"))
-    return summary, vehicles, images, windows
+    return (read_summary(out), read_table(out, "vehicles"), read_table(out, "images"),
+            read_table(out, "windows"))
 
 
 def expected_vehicle_block(v, imgs):
@@ -112,9 +109,14 @@ def test_rerun_into_the_same_output_replaces_the_previous_results(small_sample, 
         f.write("left over from an earlier run")
     with open(os.path.join(out, "summary.json"), "w") as f:
         f.write("{}")
+    os.makedirs(os.path.join(out, "images"))
+    keep = os.path.join(out, "images", "a-photo-of-the-user.jpg")
+    with open(keep, "w") as f:
+        f.write("not ours")
     assert tag_images.main(sample_args(small_sample, out, "--runner", "FnApiRunner",
                                        "--strict-manifest")) == 0
     assert not os.path.exists(stale)
+    assert os.path.exists(keep)  # not a file of ours: left alone
     assert load(out)[0]["images"]["tagged"] == 24
 
 

@@ -16,6 +16,7 @@ part of the background), no vehicles touching each other in the image.
 Vehicles cut by the left or right edge of the frame are not counted.
 """
 
+import collections
 import dataclasses
 import hashlib
 
@@ -81,6 +82,17 @@ def estimate_background(frames):
     members = np.abs(stack - centre).max(axis=3) <= CLUSTER_TOLERANCE
     total = (stack * members[..., None]).sum(axis=0)
     return (total / members.sum(axis=0)[..., None]).round().astype(np.uint8)
+
+
+def background_from_samples(samples, size=DEFAULT_SAMPLES):
+    """The empty road from [(rank, working-size pixels)] of one camera: the
+    ``size`` best-ranked frames of the camera's most common size, so it is
+    always the same frames whatever the order they came in, and unreadable
+    candidates do not change the answer while enough readable ones remain."""
+    samples = sorted(samples, key=lambda s: s[0])
+    shapes = collections.Counter(p.shape for _, p in samples)
+    shape = max(shapes, key=lambda s: (shapes[s], s))
+    return estimate_background([p for _, p in samples if p.shape == shape][:size])
 
 
 def foreground_mask(pixels, background):

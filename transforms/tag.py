@@ -9,7 +9,6 @@ estimated empty road reaches the tag step as a side input.
 """
 
 import ast
-import collections
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
@@ -130,19 +129,6 @@ class _DecodeSample(beam.DoFn):
         yield camera, (rank, d.pixels)
 
 
-def estimate_camera_background(element, size):
-    """(camera, [(rank, pixels)]) -> (camera, empty road) from the ``size``
-    best-ranked frames of the camera's most common size: always the same
-    frames, whatever the runner, and unreadable files in the candidates do not
-    change the answer while enough readable ones remain."""
-    camera, samples = element
-    samples = sorted(samples, key=lambda s: s[0])
-    shapes = collections.Counter(p.shape for _, p in samples)
-    shape = max(shapes, key=lambda s: (shapes[s], s))
-    frames = [p for _, p in samples if p.shape == shape][:size]
-    return camera, bg.estimate_background(frames)
-
-
 class EstimateBackgrounds(beam.PTransform):
     """ImageRefs -> (camera, empty-road image) per camera.
 
@@ -156,6 +142,7 @@ class EstimateBackgrounds(beam.PTransform):
         self.samples, self.reduce, self.max_pixels = samples, reduce, max_pixels
 
     def expand(self, refs):
+        size = self.samples
         return (refs
                 | "RankByCamera" >> beam.Map(
                     lambda r: (r.camera, (bg.sample_rank(r.camera, r.image), r)))
@@ -165,7 +152,8 @@ class EstimateBackgrounds(beam.PTransform):
                 | "Spread" >> beam.Reshuffle()
                 | "DecodeSample" >> beam.ParDo(_DecodeSample(self.reduce, self.max_pixels))
                 | "GroupByCamera" >> beam.GroupByKey()
-                | "EmptyRoad" >> beam.Map(estimate_camera_background, self.samples))
+                | "EmptyRoad" >> beam.MapTuple(
+                    lambda camera, samples: (camera, bg.background_from_samples(samples, size))))
 
 
 class TagImages(beam.PTransform):

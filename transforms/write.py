@@ -18,6 +18,7 @@ from traffic.summary import build_summary, dumps
 
 OUTPUT_FOLDERS = ("vehicles", "images", "windows", "dead_letter")
 SUMMARY = "summary.json"
+PART = "part"  # shard prefix: DIR/<table>/part-00000-of-00002.parquet
 
 
 def join_path(*parts):
@@ -57,7 +58,7 @@ class WriteOutputs(beam.PTransform):
         return (pcoll
                 | f"{name.title()}Rows" >> beam.FlatMap(to_rows)
                 | f"Write{name.title()}" >> WriteToParquet(
-                    join_path(self.output, name, "part"), schema,
+                    join_path(self.output, name, PART), schema,
                     file_name_suffix=".parquet", codec="snappy"))
 
     def expand(self, outputs):
@@ -72,7 +73,7 @@ class WriteOutputs(beam.PTransform):
             outputs["dead"]
             | "DeadLetterJson" >> beam.Map(lambda d: json.dumps(d._asdict()))
             | "WriteDeadLetter" >> WriteToText(
-                join_path(self.output, "dead_letter", "part"), file_name_suffix=".jsonl"),
+                join_path(self.output, "dead_letter", PART), file_name_suffix=".jsonl"),
         ]
         return (outputs["tagged"].pipeline
                 | "SummaryTrigger" >> beam.Create([None])
