@@ -3,7 +3,9 @@
     python -m benchmarks.hand_loop --input-dir DIR --output DIR
 
 Reads DIR/manifest.csv, decodes and tags every image with the background
-tagger, reduces per camera, per window and overall, and writes summary.json:
+tagger, reduces per camera, per window and overall, and writes the same
+outputs as the job (vehicles/, images/, windows/ Parquet, dead_letter/,
+summary.json):
 the loop a user would write instead of the pipeline, calling the same domain
 modules, so that benchmarks compare the cost of Beam and not of two different
 taggers.  Its summary equals the pipeline's on the same input (tested).
@@ -12,12 +14,17 @@ taggers.  Its summary equals the pipeline's on the same input (tested).
 import argparse
 import csv
 import datetime as dt
+import json
 import os
 import sys
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from traffic import background as bg
 from traffic.imaging import UnreadableImage, decode_image
-from traffic.records import Vehicle, WindowCount
+from traffic import records
+from traffic.records import ImageStatus, Vehicle, WindowCount
 from traffic.stats import VehicleStats
 from traffic.summary import build_summary, dumps
 from traffic.vocabulary import VEHICLE_TYPES
@@ -53,6 +60,7 @@ def run(input_dir, output, samples=bg.DEFAULT_SAMPLES, window_minutes=15.0,
                 continue
         backgrounds[camera] = bg.background_from_samples(decoded, samples)
     per_camera, windows, counts = {}, {}, {"tagged": 0, "failed": 0}
+    vehicle_rows, image_rows, dead = [], [], []
     for camera, images in cameras.items():
         stats = per_camera.setdefault(camera, VehicleStats())
         for image, ts in images:
@@ -60,13 +68,19 @@ def run(input_dir, output, samples=bg.DEFAULT_SAMPLES, window_minutes=15.0,
                 with open(image, "rb") as f:
                     d = decode_image(f.read(), reduce=bg.WORK_REDUCE)
                 found = bg.find_vehicles(d.pixels, backgrounds[camera], d.scale, pixels_per_metre)
-            except (OSError, UnreadableImage):
+            except (OSError, UnreadableImage) as e:
                 counts["failed"] += 1
+                dead.append({"image": image, "stage": "decode", "error": str(e)})
+                image_rows.append(records.image_row(ImageStatus(
+                    image, camera, ts, None, None, None, "failed", True, "decode", str(e))))
                 continue
             counts["tagged"] += 1
             vehicles = [Vehicle(image, camera, ts, v.type, v.colour, v.score, v.x0, v.y0, v.x1, v.y1)
                         for v in found]
             stats.add_image(vehicles)
+            vehicle_rows += [records.vehicle_row(v) for v in vehicles]
+            image_rows.append(records.image_row(ImageStatus(
+                image, camera, ts, d.width, d.height, len(vehicles), "tagged", True, None, None)))
             w = windows.setdefault((camera, *window_of(ts, window_minutes)), [0, {}])
             w[0] += 1
             for v in found:
@@ -80,7 +94,18 @@ def run(input_dir, output, samples=bg.DEFAULT_SAMPLES, window_minutes=15.0,
                     "missing": 0, "unexpected": 0, "expected": len(rows)}
     summary = build_summary(image_counts, overall, per_camera, window_counts,
                             {"tagger": "background", "window_minutes": window_minutes})
-    os.makedirs(output, exist_ok=True)
+    # the same tables as the job, then the summary
+    tables = {"vehicles": (vehicle_rows, records.VEHICLES_SCHEMA),
+              "images": (image_rows, records.IMAGES_SCHEMA),
+              "windows": ([r for w in window_counts for r in records.window_rows(w)],
+                          records.WINDOWS_SCHEMA)}
+    for name, (rows, schema) in tables.items():
+        os.makedirs(os.path.join(output, name), exist_ok=True)
+        pq.write_table(pa.Table.from_pylist(rows, schema=schema),
+                       os.path.join(output, name, "part-00000-of-00001.parquet"), compression="snappy")
+    os.makedirs(os.path.join(output, "dead_letter"), exist_ok=True)
+    with open(os.path.join(output, "dead_letter", "part-00000-of-00001.jsonl"), "w") as f:
+        f.writelines(json.dumps(d) + "\n" for d in dead)
     with open(os.path.join(output, "summary.json"), "w") as f:
         f.write(dumps(summary))
     return summary
