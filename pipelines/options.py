@@ -1,6 +1,8 @@
 """The job's options: a PipelineOptions subclass, so every Beam option
 (--runner, --direct_num_workers, --flink_master, ...) passes through."""
 
+import argparse
+
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from traffic.background import DEFAULT_PIXELS_PER_METRE, DEFAULT_SAMPLES
@@ -61,4 +63,10 @@ class TagImagesOptions(PipelineOptions):
               help="Exit non-zero (after writing everything) when more than this "
                    "fraction of the input images failed (default: no limit).")
         _flag(parser, "quiet", action="store_true", default=False,
-              help="Print nothing but errors.")
+              help="Print nothing but errors (no progress lines, no tables).")
+        _flag(parser, "no_report", action="store_true", default=False,
+              help="Do not write DIR/report.html at the end.")
+        _flag(parser, "progress_every", type=float, default=10.0,
+              help="Seconds between progress lines of a local run (default: 10).")
+        # set by the launcher for local runners: where workers count progress
+        parser.add_argument("--progress_dir", default=None, help=argparse.SUPPRESS)

