@@ -28,8 +28,7 @@ from pipelines.outputs import read_dead_letters, read_summary, read_table  # noq
 from traffic.imaging import decode_image  # noqa: E402
 from traffic.vocabulary import COLOUR_RGB, VEHICLE_TYPES  # noqa: E402
 
-REPORT = "report.html"
-RUN_INFO = "run.json"
+from pipelines.report_files import REPORT, RUN_INFO  # noqa: E402
 TYPE_COLOURS = {"car": "#4c72b0", "truck": "#dd8452", "bus": "#55a868", "motorcycle": "#c44e52"}
 GALLERY_PER_CAMERA = 2
 GALLERY_WIDTH = 480

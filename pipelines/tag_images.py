@@ -20,7 +20,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from pipelines.options import TAGGERS, TagImagesOptions
-from pipelines.report import REPORT, RUN_INFO, build_report
+from pipelines.report_files import REPORT, RUN_INFO
 from traffic.detector import ModelError, open_model
 from traffic.vocabulary import VEHICLE_TYPES
 from transforms.job import TagHighwayImages
@@ -173,6 +173,10 @@ def write_run_info(output, info):
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
+    if not any(a.startswith("--default_sdk_harness_log_level") for a in argv):
+        # worker processes (multi_processing, portable runners) log every
+        # connection at INFO; keep their errors only unless asked otherwise
+        argv.append("--default_sdk_harness_log_level=ERROR")
     options = PipelineOptions(argv)
     opts = options.view_as(TagImagesOptions)
     try:
@@ -208,6 +212,7 @@ def main(argv=None):
         "images_per_s": round(summary["images"]["inputs"] / seconds, 3) if seconds else None,
         "counters": totals})
     if not opts.no_report and not has_scheme(opts.output):
+        from pipelines.report import build_report  # matplotlib: only when a report is made
         build_report(opts.output)
     if not opts.quiet:
         print(format_summary(summary))
