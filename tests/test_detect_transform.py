@@ -8,7 +8,7 @@ import shutil
 import apache_beam as beam
 import pytest
 import skimage
-from apache_beam.testing.util import assert_that
+from apache_beam.testing.util import assert_that, equal_to
 
 from pipelines import tag_images
 from tests.conftest import fn_api_pipeline
@@ -80,3 +80,34 @@ def test_bad_model_stops_the_job_before_it_starts(photos, tmp_path, capsys, args
                             *args]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0], err
+
+
+def test_a_dynamic_batch_model_gets_whole_batches(tmp_path):
+    """The handler's other path: a model with a dynamic batch dimension is run
+    once per batch; every image keeps its own key and box."""
+    import numpy as np
+    from PIL import Image
+    from tests.test_detector import dynamic_batch_model
+    model = dynamic_batch_model(tmp_path / "dyn.onnx")
+    _, spec = detector.open_model(model)
+    refs = []
+    for i, (w, h) in enumerate([(64, 64), (128, 64), (64, 128), (96, 96), (64, 32)]):
+        path = tmp_path / f"{i}.png"
+        Image.fromarray(np.full((h, w, 3), (200, 20, 25), dtype=np.uint8)).save(path)
+        refs.append(ImageRef(str(path), "c", None))
+
+    def check(tagged):
+        assert len(tagged) == 5
+        for t in tagged:
+            [v] = t.vehicles  # the weak bus anchor is below --min-score
+            assert (v.type, v.colour, v.score) == ("car", "red", 0.9)
+            # a box of half the width and a quarter of the height, centred
+            # in the letterbox, mapped back to the image
+            scale = min(32 / t.width, 32 / t.height)
+            assert abs((v.x1 - v.x0) - 16 / scale) <= 2 and abs((v.y1 - v.y0) - 8 / scale) <= 2
+            assert abs((v.x0 + v.x1) / 2 - t.width / 2) <= 2
+
+    with fn_api_pipeline() as p:
+        tagged, dead = p | beam.Create(refs) | DetectVehicles(model, spec, batch_size=4)
+        assert_that(tagged, check, label="tagged")
+        assert_that(dead, equal_to([]), label="no failures")

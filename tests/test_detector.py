@@ -109,3 +109,36 @@ def test_real_model_finds_the_motorcycle_in_a_real_photo():
     mask = found[0].mask
     assert mask.shape == pixels.shape[:2] and 0.2 < mask.mean() < 0.7
     assert detector.detection_colour(pixels, found[0]) == "red"
+
+
+def dynamic_batch_model(path, size=32, names=("car", "bus")):
+    """A tiny YOLO-format detect model with a dynamic batch dimension: for
+    every image it outputs one 'car' box (score 0.9) centred in the input,
+    and a weak 'bus' anchor below the default score threshold."""
+    import onnx
+    from onnx import TensorProto, helper
+    nc = len(names)
+    rows = np.zeros((1, 4 + nc, 2), dtype=np.float32)
+    rows[0, :4, 0] = (size / 2, size / 2, size / 2, size / 4)
+    rows[0, 4, 0] = 0.9
+    rows[0, :4, 1] = (4, 4, 4, 4)
+    rows[0, 5, 1] = 0.1
+    x = helper.make_tensor_value_info("images", TensorProto.FLOAT, ["batch", 3, size, size])
+    y = helper.make_tensor_value_info("output0", TensorProto.FLOAT, ["batch", 4 + nc, 2])
+    nodes = [
+        helper.make_node("Shape", ["images"], ["shape"], start=0, end=1),
+        helper.make_node("Concat", ["shape", "tail"], ["target"], axis=0),
+        helper.make_node("Expand", ["rows", "target"], ["output0"]),
+    ]
+    graph = helper.make_graph(nodes, "fake-yolo", [x], [y], initializer=[
+        helper.make_tensor("rows", TensorProto.FLOAT, rows.shape, rows.flatten()),
+        helper.make_tensor("tail", TensorProto.INT64, [2], [4 + nc, 2])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    helper.set_model_props(model, {"names": repr(dict(enumerate(names)))})
+    onnx.save(model, str(path))
+    return str(path)
+
+
+def test_dynamic_batch_models_are_recognised(tmp_path):
+    _, spec = detector.open_model(dynamic_batch_model(tmp_path / "dyn.onnx"))
+    assert spec.batch is None and spec.size == (32, 32) and not spec.has_masks
