@@ -64,7 +64,8 @@ def test_every_image_accounted_for_and_bad_input_never_stops_the_run(mixed, tmp_
     n_good = 24 + len(image_cases.odd_but_valid())
     n_bad = len(image_cases.bad()) + 2
     assert summary["images"] == {"inputs": n_good + 1 + n_bad, "tagged": n_good + 1, "failed": n_bad,
-                                 "missing": 2, "unexpected": 1, "expected": n_good + n_bad + 2}
+                                 "missing": 2, "unexpected": 1, "expected": n_good + n_bad + 2,
+                                 "duplicate_manifest_rows": 1}
     # the odd but valid images were tagged, never failed
     import pandas as pd
     images = pd.read_parquet(os.path.join(out, "images"))

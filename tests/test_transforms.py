@@ -65,7 +65,8 @@ def test_catalogue_joins_found_files_with_the_manifest(tmp_path):
 
 
 def test_account_gives_every_image_exactly_one_status():
-    listed = [ImageRef("/d/a.jpg", "east", "t1"), ImageRef("/d/b.jpg", "east", "t2"),
+    listed = [ImageRef("/d/a.jpg", "east", "t1"), ImageRef("/d/a.jpg", "east", "t1"),
+              ImageRef("/d/b.jpg", "east", "t2"),
               ImageRef("/d/m.jpg", "east", "t3")]
     found = [("/d/a.jpg", 1), ("/d/b.jpg", 1), ("/d/u.jpg", 1)]
     v = Vehicle("/d/a.jpg", "east", "t1", "car", "red", 0.9, 0, 0, 4, 2)
@@ -73,11 +74,11 @@ def test_account_gives_every_image_exactly_one_status():
               TaggedImage("/d/u.jpg", "d", None, 640, 360, ())]
     dead = [DeadLetter("/d/b.jpg", "decode", "UnreadableImage: empty file (0 bytes)")]
     expected = [
-        ImageStatus("/d/a.jpg", "east", "t1", 640, 360, 2, TAGGED, True, None, None),
+        ImageStatus("/d/a.jpg", "east", "t1", 640, 360, 2, TAGGED, True, None, None, 2),
         ImageStatus("/d/b.jpg", "east", "t2", None, None, None, FAILED, True, "decode",
-                    "UnreadableImage: empty file (0 bytes)"),
+                    "UnreadableImage: empty file (0 bytes)", 1),
         ImageStatus("/d/m.jpg", "east", "t3", None, None, None, MISSING, True, "read",
-                    "listed in the manifest but not found"),
+                    "listed in the manifest but not found", 1),
         ImageStatus("/d/u.jpg", "d", None, 640, 360, 0, TAGGED, False, None, None),
     ]
     with fn_api_pipeline() as p:
@@ -86,7 +87,8 @@ def test_account_gives_every_image_exactly_one_status():
         assert_that(statuses, equal_to(expected), label="statuses")
         counts = statuses | beam.CombineGlobally(CountStatusesFn(True))
         assert_that(counts, equal_to([{"inputs": 3, "tagged": 2, "failed": 1, "missing": 1,
-                                       "unexpected": 1, "expected": 3}]), label="counts")
+                                       "unexpected": 1, "expected": 3,
+                                       "duplicate_manifest_rows": 1}]), label="counts")
 
 
 def test_estimate_backgrounds_recovers_the_empty_road(small_sample):

@@ -58,6 +58,7 @@ class ImageStatus(typing.NamedTuple):
     listed: bool  # named in the manifest (True when no manifest is given)
     stage: str | None
     error: str | None
+    manifest_rows: int = 0  # rows of the manifest naming this image (duplicates > 1)
 
 
 class WindowCount(typing.NamedTuple):
@@ -82,7 +83,7 @@ IMAGES_SCHEMA = pa.schema([
     ("image", pa.string()), ("camera", pa.string()), ("timestamp", pa.timestamp("s")),
     ("width", pa.int32()), ("height", pa.int32()), ("vehicles", pa.int32()),
     ("status", pa.string()), ("listed", pa.bool_()),
-    ("stage", pa.string()), ("error", pa.string()),
+    ("stage", pa.string()), ("error", pa.string()), ("manifest_rows", pa.int32()),
 ])
 
 WINDOWS_SCHEMA = pa.schema([

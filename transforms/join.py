@@ -18,6 +18,7 @@ from traffic.records import (FAILED, MISSING, TAGGED, UNEXPECTED, DeadLetter,
 from transforms.read import camera_from_path
 
 LISTED, FOUND, DONE, DEAD = "listed", "found", "tagged", "failed"
+DUPLICATES = "duplicate_manifest_rows"
 
 
 def probe_unreadable(image):
@@ -104,20 +105,21 @@ class _Account(beam.DoFn):
         is_listed = bool(listed) or not self.has_manifest
         camera = ref.camera if ref else camera_from_path(image)
         timestamp = ref.timestamp if ref else None
+        rows = len(listed)
         if done:
             t = done[0]
             yield ImageStatus(image, t.camera, t.timestamp, t.width, t.height,
-                              len(t.vehicles), TAGGED, is_listed, None, None)
+                              len(t.vehicles), TAGGED, is_listed, None, None, rows)
         elif dead:
             d = dead[0]
             yield ImageStatus(image, camera, timestamp, None, None, None, FAILED,
-                              is_listed, d.stage, d.error)
+                              is_listed, d.stage, d.error, rows)
         elif found:  # found, not listed, skipped by --strict-manifest
             yield ImageStatus(image, camera, timestamp, None, None, None, UNEXPECTED,
-                              False, None, "not listed in the manifest (--strict-manifest)")
+                              False, None, "not listed in the manifest (--strict-manifest)", rows)
         else:
             yield ImageStatus(image, camera, timestamp, None, None, None, MISSING,
-                              True, "read", "listed in the manifest but not found")
+                              True, "read", "listed in the manifest but not found", rows)
 
 
 class AccountForImages(beam.PTransform):
@@ -156,6 +158,8 @@ class CountStatusesFn(beam.CombineFn):
             keys.append("expected")
         for key in set(keys):
             acc[key] = acc.get(key, 0) + 1
+        if status.manifest_rows > 1:  # listed more than once: reported, counted once
+            acc[DUPLICATES] = acc.get(DUPLICATES, 0) + status.manifest_rows - 1
         return acc
 
     def merge_accumulators(self, accs):
@@ -172,4 +176,5 @@ class CountStatusesFn(beam.CombineFn):
                "missing": acc.get(MISSING, 0), "unexpected": acc.get(UNEXPECTED, 0)}
         if self.has_manifest:
             out["expected"] = acc.get("expected", 0)
+            out[DUPLICATES] = acc.get(DUPLICATES, 0)
         return out
