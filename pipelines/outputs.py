@@ -6,9 +6,10 @@ import os
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from apache_beam.io.filesystems import FileSystems
 
 from traffic import records
-from transforms.write import PART, SUMMARY
+from transforms.write import PART, SUMMARY, join_path
 
 SCHEMAS = {"vehicles": records.VEHICLES_SCHEMA, "images": records.IMAGES_SCHEMA,
            "windows": records.WINDOWS_SCHEMA}
@@ -24,8 +25,9 @@ def read_table(output, name):
 
 
 def read_summary(output):
-    with open(os.path.join(output, SUMMARY)) as f:
-        return json.load(f)
+    """summary.json of a run (on any Beam filesystem)."""
+    with FileSystems.open(join_path(output, SUMMARY)) as f:
+        return json.loads(f.read().decode("utf-8"))
 
 
 def read_dead_letters(output):

@@ -20,6 +20,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from pipelines.options import TAGGERS, TagImagesOptions
+from pipelines.outputs import read_summary
 from pipelines.report_files import REPORT, RUN_INFO
 from traffic.detector import ModelError, open_model
 from traffic.vocabulary import VEHICLE_TYPES
@@ -115,11 +116,6 @@ def clear_previous_outputs(output):
     stale = [p for p in stale if FileSystems.exists(p)]
     if stale:
         FileSystems.delete(stale)
-
-
-def read_summary(output):
-    with FileSystems.open(join_path(output, SUMMARY)) as f:
-        return json.loads(f.read().decode("utf-8"))
 
 
 def format_summary(summary):

@@ -17,13 +17,13 @@ Vehicles cut by the left or right edge of the frame are not counted.
 """
 
 import collections
-import dataclasses
 import hashlib
 
 import numpy as np
 from scipy import ndimage
 
 from traffic.colour import name_colour
+from traffic.records import Detection
 
 WORK_REDUCE = 2  # the tagger works at half resolution (JPEG draft mode)
 DEFAULT_SAMPLES = 21
@@ -39,17 +39,6 @@ CAR_MAX_LENGTH_M = 6.5
 BUS_LENGTH_M = (10.25, 13.75)
 CAB_LENGTH_M = 2.3
 MIN_LENGTH_M, MIN_WIDTH_M = 1.5, 0.5
-
-
-@dataclasses.dataclass(frozen=True)
-class Detection:
-    type: str
-    colour: str
-    score: float
-    x0: int
-    y0: int
-    x1: int  # exclusive
-    y1: int  # exclusive
 
 
 def sample_rank(camera, image):

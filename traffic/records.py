@@ -19,6 +19,18 @@ class ImageRef(typing.NamedTuple):
     timestamp: str | None  # ISO-8601, from the manifest; else filled from EXIF
 
 
+class Detection(typing.NamedTuple):
+    """A tagger's finding in one image, before it is tied to the image: what
+    every tagger returns."""
+    type: str
+    colour: str
+    score: float
+    x0: int  # full-size pixels
+    y0: int
+    x1: int  # exclusive
+    y1: int
+
+
 class Vehicle(typing.NamedTuple):
     image: str
     camera: str

@@ -18,8 +18,8 @@ from apache_beam.ml.inference.base import (KeyedModelHandler, ModelHandler,
 
 from traffic import detector
 from traffic.imaging import DEFAULT_MAX_PIXELS, decode_image
-from traffic.records import ImageRef, TaggedImage
-from transforms.progress import ProgressCounter
+from traffic.records import Detection, ImageRef, TaggedImage
+from transforms.progress import CountsProgress
 from transforms.tag import ToDeadLetter, read_bytes, vehicles_of
 
 
@@ -73,7 +73,7 @@ class YoloOnnxHandler(ModelHandler):
         return "detector"
 
 
-class DecodeForDetector(beam.DoFn):
+class DecodeForDetector(CountsProgress, beam.DoFn):
     """ImageRef -> (DetectorInput, letterboxed tensor)."""
 
     def __init__(self, size, max_pixels=DEFAULT_MAX_PIXELS, progress_dir=None):
@@ -82,16 +82,8 @@ class DecodeForDetector(beam.DoFn):
         self.progress_dir = progress_dir
         self.decoded = Metrics.counter("images", "decoded")
 
-    def setup(self):
-        self.progress = ProgressCounter.for_folder(self.progress_dir)
-
-    def finish_bundle(self):
-        if self.progress:
-            self.progress.flush()
-
     def process(self, ref):
-        if self.progress:
-            self.progress.add()
+        self.count_progress()
         d = decode_image(read_bytes(ref.image), max_pixels=self.max_pixels, fit=self.size)
         self.decoded.inc()
         lb = detector.letterbox(d.pixels, self.size)
@@ -120,7 +112,7 @@ class DetectionsToTags(beam.DoFn):
         for r in raw:
             colour = detector.detection_colour(key.pixels, r)
             x0, y0, x1, y1 = (int(round(v * s)) for v in r.box)
-            found.append(_Found(r.type, colour, round(r.score, 4),
+            found.append(Detection(r.type, colour, round(r.score, 4),
                                 min(x0, key.width), min(y0, key.height),
                                 min(x1, key.width), min(y1, key.height)))
             Metrics.counter("vehicles", r.type).inc()
@@ -128,16 +120,6 @@ class DetectionsToTags(beam.DoFn):
         ref = key.ref
         yield TaggedImage(ref.image, ref.camera, ref.timestamp, key.width, key.height,
                           vehicles_of(ref, found))
-
-
-class _Found(typing.NamedTuple):
-    type: str
-    colour: str
-    score: float
-    x0: int
-    y0: int
-    x1: int
-    y1: int
 
 
 def _failed_batch(bad):

@@ -60,6 +60,24 @@ class ProgressCounter:
             pass  # progress is best effort; the run itself must not suffer
 
 
+class CountsProgress:
+    """DoFn mixin: count each processed element into the run's progress
+    folder (``self.progress_dir``; None turns it off)."""
+
+    progress_dir = None
+
+    def setup(self):
+        self.progress = ProgressCounter.for_folder(self.progress_dir)
+
+    def finish_bundle(self):
+        if self.progress:
+            self.progress.flush()
+
+    def count_progress(self):
+        if self.progress:
+            self.progress.add()
+
+
 def images_done(folder):
     total = 0
     for name in os.listdir(folder):

@@ -18,7 +18,7 @@ from traffic import background as bg
 from traffic.detector import open_model
 from traffic.imaging import DEFAULT_MAX_PIXELS, UnreadableImage, decode_image
 from traffic.records import DeadLetter, TaggedImage, Vehicle
-from transforms.progress import ProgressCounter
+from transforms.progress import CountsProgress
 
 
 def read_bytes(image):
@@ -79,7 +79,7 @@ def vehicles_of(ref, detections):
                          d.x0, d.y0, d.x1, d.y1) for d in detections)
 
 
-class DecodeAndTagWithBackground(beam.DoFn):
+class DecodeAndTagWithBackground(CountsProgress, beam.DoFn):
     """ImageRef -> TaggedImage: read the file, decode it once (at the
     tagger's working scale) and subtract the camera's empty road.
 
@@ -95,16 +95,8 @@ class DecodeAndTagWithBackground(beam.DoFn):
         self.decoded = Metrics.counter("images", "decoded")
         self.tagged = Metrics.counter("images", "tagged")
 
-    def setup(self):
-        self.progress = ProgressCounter.for_folder(self.progress_dir)
-
-    def finish_bundle(self):
-        if self.progress:
-            self.progress.flush()
-
     def process(self, ref, backgrounds):
-        if self.progress:
-            self.progress.add()
+        self.count_progress()
         d = decode_image(read_bytes(ref.image), reduce=bg.WORK_REDUCE, max_pixels=self.max_pixels)
         self.decoded.inc()
         ref = ref._replace(timestamp=ref.timestamp or d.taken_at)
