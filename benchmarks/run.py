@@ -129,7 +129,8 @@ def run(quick, data_dir):
                    "beam_1w_progress": job(one, out("bp"), quiet=False)}, reps)
     same = summary(out("hand")) == summary(out("b1")) == summary(out("b2"))
     s = alternate({"beam_1w_1x": job(one, out("s1")), "beam_1w_4x": job(four, out("s4")),
-                   "hand_4x": hand(four, out("h4"))}, reps)
+                   "hand_4x": hand(four, out("h4")),
+                   "beam_2w_4x": job(four, out("s24"), *two_workers)}, reps)
     ort_ips, paths = bare_onnxruntime(one, p["detector_images"])
     det_dir = os.path.join(tmp, "detector-input")
     os.makedirs(os.path.join(det_dir, "images", "cam"))
@@ -159,6 +160,12 @@ def run(quick, data_dir):
             1000 * (median(s["beam_1w_4x"]) - median(s["beam_1w_1x"])) / (n4 - n1),
         "hand_marginal_ms_per_image":
             1000 * (median(s["hand_4x"]) - median(r["hand"])) / (n4 - n1),
+        "beam_2w_marginal_ms_per_image":
+            1000 * (median(s["beam_2w_4x"]) - median(r["beam_2w"])) / (n4 - n1),
+        "beam_2w_seconds_4x": median(s["beam_2w_4x"]),
+        # the same ratios at 4x, where start-up weighs less
+        "beam_1w_vs_hand_4x": median(s["hand_4x"]) / median(s["beam_1w_4x"]),
+        "beam_2w_vs_hand_4x": median(s["hand_4x"]) / median(s["beam_2w_4x"]),
         "detector_images": len(paths),
         "onnxruntime_images_per_s": ort_ips,
         "onnxruntime_ms_per_image": 1000 / ort_ips,
