@@ -120,7 +120,7 @@ def clear_previous_outputs(output):
 
 def format_summary(summary):
     im = summary["images"]
-    lines = [", ".join(f"{v} {k}" for k, v in im.items()) + " images",
+    lines = ["images: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in im.items()),
              f"{'camera':<12}{'images':>8}{'vehicles':>10}"
              + "".join(f"{t:>12}" for t in VEHICLE_TYPES)]
     rows = [(c, s["images"], s["vehicles"]) for c, s in summary["cameras"].items()]

@@ -29,5 +29,5 @@ def test_a_local_run_prints_progress_then_the_tables(small_sample, tmp_path, cap
     out = capsys.readouterr().out
     lines = [line for line in out.splitlines() if line.startswith("progress: ")]
     assert lines and all("% of 24" in line for line in lines)
-    assert "24 inputs, 24 tagged" in out and "images.tagged" in out
+    assert "images: 24 inputs, 24 tagged" in out and "images.tagged" in out
     assert not os.path.exists(os.path.join(tmp_path, "o", "report.html"))
