@@ -72,7 +72,7 @@ def run(input_dir, output, samples=bg.DEFAULT_SAMPLES, window_minutes=15.0,
                 counts["failed"] += 1
                 dead.append({"image": image, "stage": "decode", "error": str(e)})
                 image_rows.append(records.image_row(ImageStatus(
-                    image, camera, ts, None, None, None, "failed", True, "decode", str(e), 1)))
+                    image, camera, ts, None, None, None, "failed", True, "decode", str(e), 1, 1)))
                 continue
             counts["tagged"] += 1
             vehicles = [Vehicle(image, camera, ts, v.type, v.colour, v.score, v.x0, v.y0, v.x1, v.y1)
@@ -80,7 +80,7 @@ def run(input_dir, output, samples=bg.DEFAULT_SAMPLES, window_minutes=15.0,
             stats.add_image(vehicles)
             vehicle_rows += [records.vehicle_row(v) for v in vehicles]
             image_rows.append(records.image_row(ImageStatus(
-                image, camera, ts, d.width, d.height, len(vehicles), "tagged", True, None, None, 1)))
+                image, camera, ts, d.width, d.height, len(vehicles), "tagged", True, None, None, 1, 1)))
             w = windows.setdefault((camera, *window_of(ts, window_minutes)), [0, {}])
             w[0] += 1
             for v in found:
@@ -91,7 +91,7 @@ def run(input_dir, output, samples=bg.DEFAULT_SAMPLES, window_minutes=15.0,
     window_counts = [WindowCount(c, s, e, n, {t: by.get(t, 0) for t in VEHICLE_TYPES})
                      for (c, s, e), (n, by) in windows.items()]
     image_counts = {"inputs": counts["tagged"] + counts["failed"], **counts,
-                    "missing": 0, "unexpected": 0, "expected": len(rows),
+                    "missing": 0, "unexpected": 0, "duplicate_matches": 0, "expected": len(rows),
                     "duplicate_manifest_rows": 0}
     summary = build_summary(image_counts, overall, per_camera, window_counts,
                             {"tagger": "background", "window_minutes": window_minutes})

@@ -22,8 +22,10 @@ def _flag(parser, name, **kwargs):
 class TagImagesOptions(PipelineOptions):
     @classmethod
     def _add_argparse_args(cls, parser):
-        _flag(parser, "input", help="File pattern of the images (any Beam filesystem), "
-              "e.g. 'data/sample/images/**/*.jpg'.")
+        _flag(parser, "input", action="append",
+              help="File pattern of the images (any Beam filesystem), e.g. "
+                   "'data/sample/images/**/*.jpg'; may be given more than once (a file "
+                   "matched by several patterns is processed once).")
         _flag(parser, "output", default="output", help="Output folder (default: output).")
         _flag(parser, "manifest", default=None,
               help="CSV or JSONL listing the expected images: column path (relative to "

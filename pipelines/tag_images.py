@@ -44,7 +44,7 @@ def validate(opts):
     """Check and normalise the options; raise UsageError with one clear line."""
     if not opts.input:
         raise UsageError("--input is required (a file pattern, e.g. 'images/**/*.jpg')")
-    opts.input = _absolute(opts.input)
+    opts.input = [_absolute(pattern) for pattern in opts.input]
     opts.output = _absolute(opts.output)
     opts.manifest = _absolute(opts.manifest)
     if opts.tagger not in TAGGERS:
@@ -70,12 +70,15 @@ def validate(opts):
         raise UsageError("--pixels-per-metre must be positive")
     if opts.max_failed_fraction is not None and not 0 <= opts.max_failed_fraction <= 1:
         raise UsageError("--max-failed-fraction must be between 0 and 1")
-    try:
-        matched = FileSystems.match([opts.input])[0].metadata_list
-    except Exception as e:  # noqa: BLE001 - any filesystem error is a usage error here
-        raise UsageError(f"cannot list --input {opts.input!r}: {e}") from None
-    if not matched:
-        raise UsageError(f"no files match --input {opts.input!r}")
+    matched = set()
+    for pattern in opts.input:
+        try:
+            found = FileSystems.match([pattern])[0].metadata_list
+        except Exception as e:  # noqa: BLE001 - any filesystem error is a usage error here
+            raise UsageError(f"cannot list --input {pattern!r}: {e}") from None
+        if not found:
+            raise UsageError(f"no files match --input {pattern!r}")
+        matched.update(m.path for m in found)
     if opts.manifest is not None:
         if not FileSystems.exists(opts.manifest):
             raise UsageError(f"--manifest {opts.manifest!r} does not exist")
@@ -87,7 +90,7 @@ def validate(opts):
             raise UsageError(f"--manifest {opts.manifest!r} has no 'path' column "
                              f"(columns: {', '.join(columns) or 'none'})")
     _check_writable(opts.output)
-    return len(matched)
+    return len(matched)  # distinct files
 
 
 def _check_writable(output):

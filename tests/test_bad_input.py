@@ -54,18 +54,25 @@ def _run(folder, out, *extra):
                             "--quiet", "--runner", "FnApiRunner", *extra])
 
 
+def _camera_files(folder, camera):
+    return len(os.listdir(os.path.join(folder, "images", camera)))
+
+
 def test_every_image_accounted_for_and_bad_input_never_stops_the_run(mixed, tmp_path):
     mixed_dir, good_dir = mixed
     out, good_out = str(tmp_path / "mixed"), str(tmp_path / "good")
-    assert _run(mixed_dir, out, "--manifest", os.path.join(mixed_dir, "manifest.csv")) == 0
+    # a second, overlapping pattern: cam-01's files are matched twice
+    assert _run(mixed_dir, out, "--manifest", os.path.join(mixed_dir, "manifest.csv"),
+                "--input", os.path.join(mixed_dir, "images", "cam-01", "*")) == 0
     assert _run(good_dir, good_out) == 0
     with open(os.path.join(out, "summary.json")) as f:
         summary = json.load(f)
     n_good = 24 + len(image_cases.odd_but_valid())
     n_bad = len(image_cases.bad()) + 2
     assert summary["images"] == {"inputs": n_good + 1 + n_bad, "tagged": n_good + 1, "failed": n_bad,
-                                 "missing": 2, "unexpected": 1, "expected": n_good + n_bad + 2,
-                                 "duplicate_manifest_rows": 1}
+                                 "missing": 2, "unexpected": 1,
+                                 "duplicate_matches": _camera_files(mixed_dir, "cam-01"),
+                                 "expected": n_good + n_bad + 2, "duplicate_manifest_rows": 1}
     # the odd but valid images were tagged, never failed
     import pandas as pd
     images = pd.read_parquet(os.path.join(out, "images"))

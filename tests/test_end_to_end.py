@@ -52,7 +52,8 @@ def actual_vehicle_block(block):
 def test_writes_all_four_outputs_and_accounts_for_every_image(run_one_worker):
     summary, vehicles, images, windows = load(run_one_worker)
     assert summary["images"] == {"inputs": 24, "tagged": 24, "failed": 0, "missing": 0,
-                                 "unexpected": 0, "expected": 24, "duplicate_manifest_rows": 0}
+                                 "unexpected": 0, "duplicate_matches": 0, "expected": 24,
+                                 "duplicate_manifest_rows": 0}
     assert len(images) == 24 and set(images["status"]) == {"tagged"}
     assert list(vehicles.columns) == ["image", "camera", "timestamp", "type", "colour", "score",
                                       "x0", "y0", "x1", "y1"]

@@ -68,18 +68,18 @@ def test_account_gives_every_image_exactly_one_status():
     listed = [ImageRef("/d/a.jpg", "east", "t1"), ImageRef("/d/a.jpg", "east", "t1"),
               ImageRef("/d/b.jpg", "east", "t2"),
               ImageRef("/d/m.jpg", "east", "t3")]
-    found = [("/d/a.jpg", 1), ("/d/b.jpg", 1), ("/d/u.jpg", 1)]
+    found = [("/d/a.jpg", 1), ("/d/a.jpg", 1), ("/d/b.jpg", 1), ("/d/u.jpg", 1)]  # a: 2 patterns
     v = Vehicle("/d/a.jpg", "east", "t1", "car", "red", 0.9, 0, 0, 4, 2)
     tagged = [TaggedImage("/d/a.jpg", "east", "t1", 640, 360, (v, v)),
               TaggedImage("/d/u.jpg", "d", None, 640, 360, ())]
     dead = [DeadLetter("/d/b.jpg", "decode", "UnreadableImage: empty file (0 bytes)")]
     expected = [
-        ImageStatus("/d/a.jpg", "east", "t1", 640, 360, 2, TAGGED, True, None, None, 2),
+        ImageStatus("/d/a.jpg", "east", "t1", 640, 360, 2, TAGGED, True, None, None, 2, 2),
         ImageStatus("/d/b.jpg", "east", "t2", None, None, None, FAILED, True, "decode",
-                    "UnreadableImage: empty file (0 bytes)", 1),
+                    "UnreadableImage: empty file (0 bytes)", 1, 1),
         ImageStatus("/d/m.jpg", "east", "t3", None, None, None, MISSING, True, "read",
-                    "listed in the manifest but not found", 1),
-        ImageStatus("/d/u.jpg", "d", None, 640, 360, 0, TAGGED, False, None, None),
+                    "listed in the manifest but not found", 1, 0),
+        ImageStatus("/d/u.jpg", "d", None, 640, 360, 0, TAGGED, False, None, None, 0, 1),
     ]
     with fn_api_pipeline() as p:
         statuses = tuple(p | name >> beam.Create(x) for name, x in
@@ -87,7 +87,7 @@ def test_account_gives_every_image_exactly_one_status():
         assert_that(statuses, equal_to(expected), label="statuses")
         counts = statuses | beam.CombineGlobally(CountStatusesFn(True))
         assert_that(counts, equal_to([{"inputs": 3, "tagged": 2, "failed": 1, "missing": 1,
-                                       "unexpected": 1, "expected": 3,
+                                       "unexpected": 1, "duplicate_matches": 1, "expected": 3,
                                        "duplicate_manifest_rows": 1}]), label="counts")
 
 

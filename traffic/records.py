@@ -71,6 +71,7 @@ class ImageStatus(typing.NamedTuple):
     stage: str | None
     error: str | None
     manifest_rows: int = 0  # rows of the manifest naming this image (duplicates > 1)
+    matches: int = 0  # times the --input patterns matched this file (duplicates > 1)
 
 
 class WindowCount(typing.NamedTuple):
@@ -96,6 +97,7 @@ IMAGES_SCHEMA = pa.schema([
     ("width", pa.int32()), ("height", pa.int32()), ("vehicles", pa.int32()),
     ("status", pa.string()), ("listed", pa.bool_()),
     ("stage", pa.string()), ("error", pa.string()), ("manifest_rows", pa.int32()),
+    ("matches", pa.int32()),
 ])
 
 WINDOWS_SCHEMA = pa.schema([

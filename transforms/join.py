@@ -19,6 +19,7 @@ from transforms.read import camera_from_path
 
 LISTED, FOUND, DONE, DEAD = "listed", "found", "tagged", "failed"
 DUPLICATES = "duplicate_manifest_rows"
+DUPLICATE_FILES = "duplicate_matches"
 
 
 def probe_unreadable(image):
@@ -43,6 +44,7 @@ class _Catalogue(beam.DoFn):
         self.has_manifest = has_manifest
         self.strict = strict
         self.duplicate_rows = Metrics.counter("images", "manifest_duplicate_rows")
+        self.duplicate_matches = Metrics.counter("images", "duplicate_matches")
         self.unexpected = Metrics.counter("images", "unexpected")
         self.missing = Metrics.counter("images", "missing")
 
@@ -51,6 +53,8 @@ class _Catalogue(beam.DoFn):
         listed, found = list(grouped[LISTED]), list(grouped[FOUND])
         if len(listed) > 1:
             self.duplicate_rows.inc(len(listed) - 1)
+        if len(found) > 1:
+            self.duplicate_matches.inc(len(found) - 1)
         if found:
             if self.has_manifest and not listed:
                 self.unexpected.inc()
@@ -105,21 +109,22 @@ class _Account(beam.DoFn):
         is_listed = bool(listed) or not self.has_manifest
         camera = ref.camera if ref else camera_from_path(image)
         timestamp = ref.timestamp if ref else None
-        rows = len(listed)
+        counts = len(listed), len(found)
         if done:
             t = done[0]
             yield ImageStatus(image, t.camera, t.timestamp, t.width, t.height,
-                              len(t.vehicles), TAGGED, is_listed, None, None, rows)
+                              len(t.vehicles), TAGGED, is_listed, None, None, *counts)
         elif dead:
             d = dead[0]
             yield ImageStatus(image, camera, timestamp, None, None, None, FAILED,
-                              is_listed, d.stage, d.error, rows)
+                              is_listed, d.stage, d.error, *counts)
         elif found:  # found, not listed, skipped by --strict-manifest
             yield ImageStatus(image, camera, timestamp, None, None, None, UNEXPECTED,
-                              False, None, "not listed in the manifest (--strict-manifest)", rows)
+                              False, None, "not listed in the manifest (--strict-manifest)",
+                              *counts)
         else:
             yield ImageStatus(image, camera, timestamp, None, None, None, MISSING,
-                              True, "read", "listed in the manifest but not found", rows)
+                              True, "read", "listed in the manifest but not found", *counts)
 
 
 class AccountForImages(beam.PTransform):
@@ -158,8 +163,10 @@ class CountStatusesFn(beam.CombineFn):
             keys.append("expected")
         for key in set(keys):
             acc[key] = acc.get(key, 0) + 1
-        if status.manifest_rows > 1:  # listed more than once: reported, counted once
-            acc[DUPLICATES] = acc.get(DUPLICATES, 0) + status.manifest_rows - 1
+        # listed or matched more than once: reported, counted once
+        for key, times in ((DUPLICATES, status.manifest_rows), (DUPLICATE_FILES, status.matches)):
+            if times > 1:
+                acc[key] = acc.get(key, 0) + times - 1
         return acc
 
     def merge_accumulators(self, accs):
@@ -173,7 +180,8 @@ class CountStatusesFn(beam.CombineFn):
     def extract_output(self, acc):
         tagged, failed = acc.get(TAGGED, 0), acc.get(FAILED, 0)
         out = {"inputs": tagged + failed, "tagged": tagged, "failed": failed,
-               "missing": acc.get(MISSING, 0), "unexpected": acc.get(UNEXPECTED, 0)}
+               "missing": acc.get(MISSING, 0), "unexpected": acc.get(UNEXPECTED, 0),
+               DUPLICATE_FILES: acc.get(DUPLICATE_FILES, 0)}
         if self.has_manifest:
             out["expected"] = acc.get("expected", 0)
             out[DUPLICATES] = acc.get(DUPLICATES, 0)

@@ -83,12 +83,13 @@ def read_manifest(path):
 
 
 class MatchImages(beam.PTransform):
-    """Read: the images matching a file pattern on any Beam filesystem, as
-    (image URI, size in bytes)."""
+    """Read: the images matching file patterns on any Beam filesystem, as
+    (image URI, size in bytes), one per match (a file that several patterns
+    match comes once per pattern; the catalogue counts it once)."""
 
-    def __init__(self, pattern):
+    def __init__(self, patterns):
         super().__init__()
-        self.pattern = pattern
+        self.patterns = [patterns] if isinstance(patterns, str) else list(patterns)
         self.found = Metrics.counter("images", "found")
 
     def expand(self, pbegin):
@@ -99,8 +100,8 @@ class MatchImages(beam.PTransform):
             return normalise_uri(metadata.path), metadata.size_in_bytes
 
         return (pbegin
-                | "MatchFiles" >> fileio.MatchFiles(
-                    self.pattern, empty_match_treatment=fileio.EmptyMatchTreatment.ALLOW)
+                | "Patterns" >> beam.Create(self.patterns)
+                | "MatchFiles" >> fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW)
                 | "KeyByImage" >> beam.Map(key))
 
 
