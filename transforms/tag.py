@@ -113,7 +113,7 @@ class DecodeAndTagWithBackground(CountsProgress, beam.DoFn):
 
 
 class _DecodeSample(beam.DoFn):
-    """(camera, (rank, ImageRef)) -> (camera, (rank, working-size pixels))."""
+    """(camera, (rank, ImageRef)) -> (camera, (rank, image, working-size pixels))."""
 
     def __init__(self, reduce, max_pixels):
         self.reduce = reduce
@@ -129,7 +129,7 @@ class _DecodeSample(beam.DoFn):
             # the main decode step; it just cannot be part of the sample.
             self.skipped.inc()
             return
-        yield camera, (rank, d.pixels)
+        yield camera, (rank, ref.image, d.pixels)
 
 
 class EstimateBackgrounds(beam.PTransform):
@@ -137,7 +137,8 @@ class EstimateBackgrounds(beam.PTransform):
 
     Twice ``samples`` candidates per camera are decoded (small, at working
     scale), so that a few unreadable files among them do not change which
-    frames make the estimate."""
+    frames make the estimate; only the best-ranked ``samples`` decoded ones
+    per camera are shuffled (a Top combine, lifted before the shuffle)."""
 
     def __init__(self, samples=bg.DEFAULT_SAMPLES, reduce=bg.WORK_REDUCE,
                  max_pixels=DEFAULT_MAX_PIXELS):
@@ -154,9 +155,10 @@ class EstimateBackgrounds(beam.PTransform):
                 | "OnePerSample" >> beam.FlatMap(lambda kv: [(kv[0], s) for s in kv[1]])
                 | "Spread" >> beam.Reshuffle()
                 | "DecodeSample" >> beam.ParDo(_DecodeSample(self.reduce, self.max_pixels))
-                | "GroupByCamera" >> beam.GroupByKey()
-                | "EmptyRoad" >> beam.MapTuple(
-                    lambda camera, samples: (camera, bg.background_from_samples(samples, size))))
+                | "KeepBestDecoded" >> beam.combiners.Top.SmallestPerKey(
+                    size, key=lambda s: (s[0], s[1]))
+                | "EmptyRoad" >> beam.MapTuple(lambda camera, samples: (
+                    camera, bg.background_from_samples([(r, p) for r, _, p in samples], size))))
 
 
 class TagImages(beam.PTransform):
