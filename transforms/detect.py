@@ -8,6 +8,7 @@ batches images; all three steps run fused, so pixels never leave the worker.
 """
 
 import dataclasses
+import pickle
 import typing
 
 import apache_beam as beam
@@ -32,6 +33,28 @@ class DetectorInput:
     scale: float  # full-size pixels per pixel of ``pixels``
     pixels: typing.Any  # decoded RGB, used for colours
     letterbox: detector.Letterboxed
+
+
+class DetectorInputCoder(beam.coders.Coder):
+    """Coder of DetectorInput (an image's decoded pixels and letterbox).
+    Decode, RunInference and post-processing are fused, so it should never
+    encode anything; Beam only samples elements to estimate sizes, which this
+    answers from the arrays' sizes instead of pickling megabytes."""
+
+    def encode(self, value):
+        return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def decode(self, data):
+        return pickle.loads(data)
+
+    def estimate_size(self, value):
+        return value.pixels.nbytes + value.letterbox.tensor.nbytes + 256
+
+    def is_deterministic(self):
+        return False
+
+
+beam.coders.registry.register_coder(DetectorInput, DetectorInputCoder)
 
 
 class YoloOnnxHandler(ModelHandler):
@@ -73,6 +96,7 @@ class YoloOnnxHandler(ModelHandler):
         return "detector"
 
 
+@beam.typehints.with_output_types(typing.Tuple[DetectorInput, np.ndarray])
 class DecodeForDetector(CountsProgress, beam.DoFn):
     """ImageRef -> (DetectorInput, letterboxed tensor)."""
 
