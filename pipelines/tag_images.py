@@ -22,7 +22,7 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 from pipelines.options import TAGGERS, TagImagesOptions
 from pipelines.outputs import read_summary
 from pipelines.report_files import REPORT, RUN_INFO
-from traffic.detector import ModelError, open_model
+from traffic.detector import ModelError, model_spec
 from traffic.vocabulary import VEHICLE_TYPES
 from transforms.job import TagHighwayImages
 from transforms.progress import ProgressPrinter
@@ -59,7 +59,7 @@ def validate(opts):
         if opts.batch_size < 1:
             raise UsageError("--batch-size must be at least 1")
         try:
-            open_model(opts.model, opts.classes)
+            model_spec(opts.model, opts.classes)
         except ModelError as e:
             raise UsageError(str(e)) from None
     if opts.window_minutes <= 0:

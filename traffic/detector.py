@@ -10,6 +10,7 @@ They are mapped to the canonical types; other classes are dropped.
 
 import ast
 import dataclasses
+import functools
 import importlib.util
 import os
 
@@ -100,6 +101,13 @@ def open_model(model, classes_file=None, threads=None):
     except Exception as e:  # noqa: BLE001 - onnxruntime raises several kinds
         raise ModelError(f"cannot load model {path!r}: {str(e).splitlines()[0][:200]}") from None
     return session, check_model(session, path, classes_file)
+
+
+@functools.lru_cache(maxsize=8)
+def model_spec(model, classes_file=None):
+    """The checked ModelSpec of a model (loaded once per process for it): the
+    launcher needs it to validate the command line and to build the graph."""
+    return open_model(model, classes_file)[1]
 
 
 def check_model(session, path, classes_file=None):

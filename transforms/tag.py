@@ -15,7 +15,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from traffic import background as bg
-from traffic.detector import open_model
+from traffic.detector import model_spec
 from traffic.imaging import DEFAULT_MAX_PIXELS, UnreadableImage, decode_image
 from traffic.records import DeadLetter, TaggedImage, Vehicle
 from transforms.progress import CountsProgress
@@ -177,7 +177,7 @@ class TagImages(beam.PTransform):
         o = self.options
         if o.tagger == "detector":
             from transforms.detect import DetectVehicles
-            _, spec = open_model(o.model, o.classes)
+            spec = model_spec(o.model, o.classes)
             return refs | "Detector" >> DetectVehicles(
                 o.model, spec, o.min_score, o.nms_iou, o.batch_size, o.onnx_threads,
                 o.max_image_pixels, o.progress_dir)
