@@ -39,8 +39,15 @@ ensure_chromium() {
   if command -v chromium >/dev/null 2>&1; then return; fi
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing Debian's chromium (for the report test)" >&2
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    local try
+    for try in 1 2; do  # one retry: a registry hiccup should not fail the suite
+      if apt-get update -qq >/dev/null && \
+         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; then
+        return
+      fi
+      sleep 5
+    done
+    echo "could not install chromium: the report rendering test will fail in CI" >&2
   else
     echo "chromium is not installed and this is not root: the report rendering test will be skipped" >&2
   fi
