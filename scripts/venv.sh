@@ -52,3 +52,25 @@ ensure_chromium() {
     echo "chromium is not installed and this is not root: the report rendering test will be skipped" >&2
   fi
 }
+
+# Beam's Prism runner, built from the Go module proxy at the Beam version in
+# .venv (Beam would otherwise download a prebuilt binary at run time), cached
+# under ~/.cache.  Needs Go; without it the Prism test is skipped outside CI.
+ensure_prism() {
+  local version
+  version=$(.venv/bin/python -c "import apache_beam; print(apache_beam.__version__)")
+  local dir="${XDG_CACHE_HOME:-$HOME/.cache}/highway-tagging/prism-v$version"
+  if [ -x "$dir/prism" ]; then export PRISM_BINARY="$dir/prism"; return; fi
+  if ! command -v go >/dev/null 2>&1; then
+    echo "go is not installed: the Prism runner test will be skipped" >&2; return
+  fi
+  echo "building Beam's Prism runner v$version from the Go module proxy (once)" >&2
+  local try
+  for try in 1 2; do
+    if GOBIN="$dir" go install "github.com/apache/beam/sdks/v2/go/cmd/prism@v$version" >/dev/null 2>&1; then
+      export PRISM_BINARY="$dir/prism"; return
+    fi
+    sleep 5
+  done
+  echo "could not build prism: the Prism runner test will fail in CI" >&2
+}
