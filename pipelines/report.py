@@ -22,7 +22,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from PIL import Image, ImageDraw  # noqa: E402
+from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 
 from pipelines.outputs import read_dead_letters, read_summary, read_table  # noqa: E402
 from traffic.imaging import decode_image  # noqa: E402
@@ -118,13 +118,19 @@ def _box_image(path, boxes):
     with open(path, "rb") as f:
         d = decode_image(f.read())
     img = Image.fromarray(d.pixels)
+    k = min(1.0, GALLERY_WIDTH / img.width)
+    if k < 1:
+        img = img.resize((GALLERY_WIDTH, round(img.height * k)))
     draw = ImageDraw.Draw(img)
+    font = ImageFont.load_default(size=10)
     for b in boxes.itertuples():
         colour = TYPE_COLOURS.get(b.type, "#ffffff")
-        draw.rectangle([b.x0, b.y0, b.x1 - 1, b.y1 - 1], outline=colour, width=2)
-        draw.text((b.x0 + 2, max(0, b.y0 - 11)), f"{b.type} {b.colour}", fill=colour)
-    if img.width > GALLERY_WIDTH:
-        img = img.resize((GALLERY_WIDTH, round(img.height * GALLERY_WIDTH / img.width)))
+        x0, y0, x1, y1 = (round(v * k) for v in (b.x0, b.y0, b.x1, b.y1))
+        draw.rectangle([x0, y0, max(x0, x1 - 1), max(y0, y1 - 1)], outline=colour, width=2)
+        label = f"{b.type} {b.colour}"
+        tx, ty = x0, max(0, y0 - 11)
+        draw.rectangle(draw.textbbox((tx, ty), label, font=font), fill=colour)
+        draw.text((tx, ty), label, fill="#ffffff", font=font)
     buf = io.BytesIO()
     img.save(buf, format="JPEG", quality=85)
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
