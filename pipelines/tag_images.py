@@ -17,7 +17,8 @@ import time
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.options.pipeline_options import (PipelineOptions, PrismRunnerOptions,
+                                                  StandardOptions)
 
 from pipelines.options import TAGGERS, TagImagesOptions
 from pipelines.outputs import read_summary
@@ -38,6 +39,29 @@ class UsageError(Exception):
 
 def _absolute(path):
     return path if path is None or has_scheme(path) else os.path.abspath(path)
+
+
+def prism_binary():
+    """Where scripts/venv.sh (ensure_prism) builds Beam's Prism runner for the
+    installed Beam version."""
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(cache, "highway-tagging", f"prism-v{beam.__version__}", "prism")
+
+
+def use_local_prism(options):
+    """--runner PrismRunner without --prism_location would make Beam download
+    a binary from a release page at run time: point it at the local build
+    instead, or stop with one line saying how to build it."""
+    if options.view_as(StandardOptions).runner not in ("PrismRunner", "prism"):
+        return
+    prism = options.view_as(PrismRunnerOptions)
+    if prism.prism_location:
+        return
+    path = prism_binary()
+    if not os.path.isfile(path):
+        raise UsageError(f"--runner PrismRunner needs a Prism binary: build it with "
+                         f"'bash scripts/build_prism.sh' (or give --prism_location)")
+    prism.prism_location = path
 
 
 def validate(opts):
@@ -180,6 +204,7 @@ def main(argv=None):
     opts = options.view_as(TagImagesOptions)
     try:
         matched = validate(opts)
+        use_local_prism(options)
     except UsageError as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2

@@ -55,3 +55,12 @@ def test_prism_handles_bad_input_the_same_way(small_sample, tmp_path):
                                    "--prism_location", PRISM]) == 0
     same_outputs(direct, prism)
     assert read_summary(prism)["images"]["failed"] == len(image_cases.bad())
+
+
+def test_prism_without_a_local_build_stops_before_any_download(small_sample, tmp_path,
+                                                                monkeypatch, capsys):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
+    assert tag_images.main(sample_args(small_sample, str(tmp_path / "o"),
+                                       "--runner", "PrismRunner")) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "scripts/build_prism.sh" in err[0]
