@@ -59,8 +59,8 @@ def use_local_prism(options):
         return
     path = prism_binary()
     if not os.path.isfile(path):
-        raise UsageError(f"--runner PrismRunner needs a Prism binary: build it with "
-                         f"'bash scripts/build_prism.sh' (or give --prism_location)")
+        raise UsageError("--runner PrismRunner needs a Prism binary: build it with "
+                         "'bash scripts/build_prism.sh' (or give --prism_location)")
     prism.prism_location = path
 
 

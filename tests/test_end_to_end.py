@@ -1,7 +1,6 @@
 """The whole job on a small generated set, checked against an independent
 pandas computation from its own output tables."""
 
-import json
 import os
 
 import pandas as pd

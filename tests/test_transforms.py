@@ -13,7 +13,7 @@ from pipelines.options import TagImagesOptions
 from tests import image_cases
 from tests.conftest import fn_api_pipeline
 from traffic import scene
-from traffic.records import FAILED, MISSING, TAGGED, UNEXPECTED, DeadLetter, ImageRef, ImageStatus, TaggedImage, Vehicle
+from traffic.records import FAILED, MISSING, TAGGED, DeadLetter, ImageRef, ImageStatus, TaggedImage, Vehicle
 from transforms.join import AccountForImages, CatalogueImages, CountStatusesFn
 from transforms.read import MatchImages, ReadManifest
 from transforms.tag import EstimateBackgrounds, TagImages
