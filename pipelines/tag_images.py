@@ -7,6 +7,8 @@ Bad command-line input stops the job before it starts, with one line on
 stderr and exit status 2.
 """
 
+import argparse
+import difflib
 import json
 import logging
 import os
@@ -18,7 +20,7 @@ import time
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import (PipelineOptions, PrismRunnerOptions,
-                                                  StandardOptions)
+                                                  StandardOptions, _BeamArgumentParser)
 
 from pipelines.options import TAGGERS, TagImagesOptions
 from pipelines.outputs import read_summary
@@ -62,6 +64,27 @@ def use_local_prism(options):
         raise UsageError("--runner PrismRunner needs a Prism binary: build it with "
                          "'bash scripts/build_prism.sh' (or give --prism_location)")
     prism.prism_location = path
+
+
+def check_unknown_args(argv):
+    """Beam only warns about flags it does not know (runners may pass some
+    through to a job server), so a typo in one of this job's flags would
+    silently run with the default.  Stop on stray words and on unknown flags
+    that look like ours."""
+    parser = _BeamArgumentParser(allow_abbrev=False)
+    for cls in {str(c): c for c in PipelineOptions.__subclasses__()}.values():
+        cls._add_argparse_args(parser)
+    _, unknown = parser.parse_known_args(argv)
+    ours = argparse.ArgumentParser(add_help=False)
+    TagImagesOptions._add_argparse_args(ours)
+    names = [s for a in ours._actions for s in a.option_strings]
+    for arg in unknown:
+        if not arg.startswith("-"):
+            raise UsageError(f"unexpected argument {arg!r}")
+        flag = arg.split("=", 1)[0]
+        close = difflib.get_close_matches(flag, names, n=1, cutoff=0.75)
+        if close:
+            raise UsageError(f"unknown option {flag}; did you mean {close[0]}?")
 
 
 def validate(opts):
@@ -194,8 +217,22 @@ def write_run_info(output, info):
         f.write((json.dumps(info, indent=2) + "\n").encode("utf-8"))
 
 
+def print_help():
+    parser = argparse.ArgumentParser(
+        prog="python -m pipelines.tag_images",
+        description="Tag every vehicle in a collection of highway images (Apache Beam).",
+        epilog="Every standard Beam option passes through as well (--runner, "
+               "--direct_num_workers, --direct_running_mode, --prism_location, "
+               "--setup_file, ...). See README.md for the outputs.")
+    TagImagesOptions._add_argparse_args(parser)
+    parser.print_help()
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
+    if "-h" in argv or "--help" in argv:
+        print_help()
+        return 0
     if not any(a.startswith("--default_sdk_harness_log_level") for a in argv):
         # worker processes (multi_processing, portable runners) log every
         # connection at INFO; keep their errors only unless asked otherwise
@@ -203,6 +240,7 @@ def main(argv=None):
     options = PipelineOptions(argv)
     opts = options.view_as(TagImagesOptions)
     try:
+        check_unknown_args(argv)
         matched = validate(opts)
         use_local_prism(options)
     except UsageError as e:

@@ -127,6 +127,9 @@ def test_rerun_into_the_same_output_replaces_the_previous_results(small_sample, 
     (["--manifest", "/nonexistent/manifest.csv"], "does not exist"),
     (["--output", "/proc/not-writable"], "is not writable"),
     (["--window-minutes", "0"], "--window-minutes must be positive"),
+    (["--taggr", "detector"], "unknown option --taggr; did you mean --tagger?"),
+    (["--window_minute=5"], "did you mean --window_minutes?"),
+    (["stray-word"], "unexpected argument 'stray-word'"),
 ])
 def test_bad_command_line_stops_before_the_job_with_one_line(small_sample, tmp_path, capsys,
                                                              args, message):
@@ -158,3 +161,12 @@ def test_tags_match_the_ground_truth_on_a_full_size_set(tmp_path):
         if r["true"] >= 20:
             assert abs(r["count_error"]) <= 0.05, (t, r)
             assert r["precision"] >= 0.9 and r["recall"] >= 0.9, (t, r)
+
+
+def test_help_lists_the_job_options(capsys):
+    assert tag_images.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for flag in ("--input", "--manifest", "--tagger", "--model", "--window-minutes",
+                 "--max-failed-fraction", "--no-report"):
+        assert flag in out
+    assert "Every standard Beam option passes through" in out

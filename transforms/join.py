@@ -12,7 +12,6 @@ import os
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
-from apache_beam.transforms import window
 
 from traffic.records import (FAILED, MISSING, TAGGED, UNEXPECTED, DeadLetter,
                              ImageRef, ImageStatus)
@@ -89,17 +88,9 @@ class CatalogueImages(beam.PTransform):
 
     def expand(self, inputs):
         found, listed = inputs
-        # The join's output takes the earliest input timestamp rather than the
-        # end of the global window, so that the tag records can later be
-        # given their (earlier) event times without going back in time, which
-        # runners with real watermarks treat as late data and drop.
-        earliest = window.GlobalWindows()
-        at_earliest = lambda label: label >> beam.WindowInto(  # noqa: E731
-            earliest, timestamp_combiner=window.TimestampCombiner.OUTPUT_AT_EARLIEST)
         refs, unreadable = (
-            {LISTED: listed | "KeyListed" >> beam.Map(lambda r: (r.image, r))
-             | at_earliest("ListedAtEarliest"),
-             FOUND: found | at_earliest("FoundAtEarliest")}
+            {LISTED: listed | "KeyListed" >> beam.Map(lambda r: (r.image, r)),
+             FOUND: found}
             | "JoinFoundWithListed" >> beam.CoGroupByKey()
             | "Catalogue" >> beam.ParDo(_Catalogue(self.has_manifest, self.strict)).with_outputs(
                 _Catalogue.UNREADABLE, main="refs"))
