@@ -26,6 +26,7 @@ from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 
 from pipelines.outputs import read_dead_letters, read_summary, read_table  # noqa: E402
 from traffic.imaging import decode_image  # noqa: E402
+from traffic.records import reason_kind  # noqa: E402
 from traffic.vocabulary import COLOUR_RGB, VEHICLE_TYPES  # noqa: E402
 
 from pipelines.report_files import REPORT, RUN_INFO  # noqa: E402
@@ -162,8 +163,7 @@ def failures(output):
         return "<p>No failures.</p>"
     by_reason = collections.defaultdict(list)
     for d in dead:
-        kind = d["error"].split(": ", 1)[-1].split(":")[0].split(" (")[0]
-        by_reason[(d["stage"], kind)].append(d["image"])
+        by_reason[(d["stage"], reason_kind(d["error"]))].append(d["image"])
     rows = "".join(
         f"<tr><td>{html.escape(stage)}</td><td>{html.escape(kind)}</td><td>{len(paths)}</td>"
         f"<td>{'<br>'.join(html.escape(p) for p in sorted(paths)[:3])}</td></tr>"

@@ -59,6 +59,16 @@ class DeadLetter(typing.NamedTuple):
     error: str
 
 
+def reason_kind(error):
+    """A dead letter's reason without its particulars, for counting:
+    'UnreadableImage: truncated or corrupt image data: ...' ->
+    'truncated or corrupt image data'."""
+    kind = error.split(": ", 1)[-1]
+    for stop in (":", " (", ","):
+        kind = kind.split(stop, 1)[0]
+    return kind[:60]
+
+
 class ImageStatus(typing.NamedTuple):
     image: str
     camera: str | None

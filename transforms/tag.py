@@ -17,7 +17,7 @@ from apache_beam.metrics import Metrics
 from traffic import background as bg
 from traffic.detector import model_spec
 from traffic.imaging import DEFAULT_MAX_PIXELS, UnreadableImage, decode_image
-from traffic.records import DeadLetter, TaggedImage, Vehicle
+from traffic.records import DeadLetter, TaggedImage, Vehicle, reason_kind
 from transforms.progress import CountsProgress
 
 
@@ -38,15 +38,6 @@ def _reason(exc_type, exc_repr):
         except (ValueError, SyntaxError):
             message = inner
     return f"{exc_type.__name__}: {message}"
-
-
-def _reason_kind(reason):
-    """The reason without its particulars: 'UnreadableImage: truncated or
-    corrupt image data: ...' -> 'truncated or corrupt image data'."""
-    kind = reason.split(": ", 1)[-1]
-    for stop in (":", " (", ","):
-        kind = kind.split(stop, 1)[0]
-    return kind[:60]
 
 
 def _stage(exc_type, default):
@@ -70,7 +61,7 @@ class ToDeadLetter(beam.DoFn):
         stage = _stage(exc_type, self.default_stage)
         reason = _reason(exc_type, exc_repr)
         Metrics.counter("failed", stage).inc()
-        Metrics.counter("failed_by_reason", _reason_kind(reason)).inc()
+        Metrics.counter("failed_by_reason", reason_kind(reason)).inc()
         yield DeadLetter(image=image, stage=stage, error=reason)
 
 
