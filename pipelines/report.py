@@ -28,6 +28,7 @@ from pipelines.outputs import read_dead_letters, read_summary, read_table  # noq
 from traffic.imaging import decode_image  # noqa: E402
 from traffic.records import reason_kind  # noqa: E402
 from traffic.vocabulary import COLOUR_RGB, VEHICLE_TYPES  # noqa: E402
+from transforms.write import write_atomically  # noqa: E402
 
 from pipelines.report_files import REPORT, RUN_INFO  # noqa: E402
 TYPE_COLOURS = {"car": "#4c72b0", "truck": "#dd8452", "bus": "#55a868", "motorcycle": "#c44e52"}
@@ -216,10 +217,7 @@ def build_report(output):
             f"<style>{STYLE}</style></head><body><h1>Vehicle tagging report</h1>"
             f"{header(summary, run)}{body}</body></html>")
     path = os.path.join(output, REPORT)
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(page)
-    os.replace(tmp, path)
+    write_atomically(path, page)
     return path
 
 

@@ -30,7 +30,7 @@ from traffic.vocabulary import VEHICLE_TYPES
 from transforms.job import TagHighwayImages
 from transforms.progress import ProgressPrinter
 from transforms.read import has_scheme, manifest_columns
-from transforms.write import OUTPUT_FOLDERS, PART, SUMMARY, join_path
+from transforms.write import OUTPUT_FOLDERS, PART, SUMMARY, join_path, write_atomically
 
 PROG = "tag_images"
 
@@ -157,8 +157,8 @@ def clear_previous_outputs(output):
     """A re-run replaces the previous results: the old summary goes first, so
     no run can be mistaken for complete before its own summary is written.
     Only files this job writes (summary.json, run.json, report.html and the
-    sinks' part-* shards)
-    are removed: anything else in the output folder is left alone."""
+    sinks' part-* shards) are removed: anything else in the output folder is
+    left alone."""
     stale = [join_path(output, name) for name in (SUMMARY, RUN_INFO, REPORT)]
     for folder in OUTPUT_FOLDERS:
         stale += [m.path for m in
@@ -212,9 +212,7 @@ LOCAL_RUNNERS = {None, "DirectRunner", "FnApiRunner", "SwitchingDirectRunner",
 
 
 def write_run_info(output, info):
-    path = join_path(output, RUN_INFO)
-    with FileSystems.create(path) as f:
-        f.write((json.dumps(info, indent=2) + "\n").encode("utf-8"))
+    write_atomically(join_path(output, RUN_INFO), json.dumps(info, indent=2) + "\n")
 
 
 def print_help():
