@@ -66,6 +66,18 @@ def use_local_prism(options):
     prism.prism_location = path
 
 
+def job_parser(add_help=True):
+    """A parser of this job's own options (for --help and for spotting typos)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m pipelines.tag_images", add_help=add_help,
+        description="Tag every vehicle in a collection of highway images (Apache Beam).",
+        epilog="Every standard Beam option passes through as well (--runner, "
+               "--direct_num_workers, --direct_running_mode, --prism_location, "
+               "--setup_file, ...). See README.md for the outputs.")
+    TagImagesOptions._add_argparse_args(parser)
+    return parser
+
+
 def check_unknown_args(argv):
     """Beam only warns about flags it does not know (runners may pass some
     through to a job server), so a typo in one of this job's flags would
@@ -75,9 +87,7 @@ def check_unknown_args(argv):
     for cls in {str(c): c for c in PipelineOptions.__subclasses__()}.values():
         cls._add_argparse_args(parser)
     _, unknown = parser.parse_known_args(argv)
-    ours = argparse.ArgumentParser(add_help=False)
-    TagImagesOptions._add_argparse_args(ours)
-    names = [s for a in ours._actions for s in a.option_strings]
+    names = [s for a in job_parser(add_help=False)._actions for s in a.option_strings]
     for arg in unknown:
         if not arg.startswith("-"):
             raise UsageError(f"unexpected argument {arg!r}")
@@ -215,21 +225,10 @@ def write_run_info(output, info):
     write_atomically(join_path(output, RUN_INFO), json.dumps(info, indent=2) + "\n")
 
 
-def print_help():
-    parser = argparse.ArgumentParser(
-        prog="python -m pipelines.tag_images",
-        description="Tag every vehicle in a collection of highway images (Apache Beam).",
-        epilog="Every standard Beam option passes through as well (--runner, "
-               "--direct_num_workers, --direct_running_mode, --prism_location, "
-               "--setup_file, ...). See README.md for the outputs.")
-    TagImagesOptions._add_argparse_args(parser)
-    parser.print_help()
-
-
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     if "-h" in argv or "--help" in argv:
-        print_help()
+        job_parser().print_help()
         return 0
     if not any(a.startswith("--default_sdk_harness_log_level") for a in argv):
         # worker processes (multi_processing, portable runners) log every

@@ -19,9 +19,9 @@ from apache_beam.ml.inference.base import (KeyedModelHandler, ModelHandler,
 
 from traffic import detector
 from traffic.imaging import DEFAULT_MAX_PIXELS, decode_image
-from traffic.records import Detection, ImageRef, TaggedImage
+from traffic.records import Detection, ImageRef
 from transforms.progress import CountsProgress
-from transforms.tag import ToDeadLetter, read_bytes, vehicles_of
+from transforms.tag import ToDeadLetter, read_bytes, tagged_image
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,7 +122,6 @@ class DetectionsToTags(beam.DoFn):
 
     def __init__(self, spec, min_score, nms_iou):
         self.spec, self.min_score, self.nms_iou = spec, min_score, nms_iou
-        self.tagged = Metrics.counter("images", "tagged")
         self.dropped = Metrics.counter("detector", "non_vehicle_detections")
 
     def process(self, element):
@@ -139,11 +138,7 @@ class DetectionsToTags(beam.DoFn):
             found.append(Detection(r.type, colour, round(r.score, 4),
                                 min(x0, key.width), min(y0, key.height),
                                 min(x1, key.width), min(y1, key.height)))
-            Metrics.counter("vehicles", r.type).inc()
-        self.tagged.inc()
-        ref = key.ref
-        yield TaggedImage(ref.image, ref.camera, ref.timestamp, key.width, key.height,
-                          vehicles_of(ref, found))
+        yield tagged_image(key.ref, key.width, key.height, found)
 
 
 def _failed_batch(bad):

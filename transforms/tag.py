@@ -65,9 +65,15 @@ class ToDeadLetter(beam.DoFn):
         yield DeadLetter(image=image, stage=stage, error=reason)
 
 
-def vehicles_of(ref, detections):
-    return tuple(Vehicle(ref.image, ref.camera, ref.timestamp, d.type, d.colour, d.score,
-                         d.x0, d.y0, d.x1, d.y1) for d in detections)
+def tagged_image(ref, width, height, detections):
+    """One image's TaggedImage from a tagger's Detections, counted in the
+    images.tagged and vehicles.<type> counters."""
+    Metrics.counter("images", "tagged").inc()
+    for d in detections:
+        Metrics.counter("vehicles", d.type).inc()
+    return TaggedImage(ref.image, ref.camera, ref.timestamp, width, height,
+                       tuple(Vehicle(ref.image, ref.camera, ref.timestamp, d.type, d.colour,
+                                     d.score, d.x0, d.y0, d.x1, d.y1) for d in detections))
 
 
 class DecodeAndTagWithBackground(CountsProgress, beam.DoFn):
@@ -84,7 +90,6 @@ class DecodeAndTagWithBackground(CountsProgress, beam.DoFn):
         self.max_pixels = max_pixels
         self.progress_dir = progress_dir
         self.decoded = Metrics.counter("images", "decoded")
-        self.tagged = Metrics.counter("images", "tagged")
 
     def process(self, ref, backgrounds):
         self.count_progress()
@@ -96,11 +101,7 @@ class DecodeAndTagWithBackground(CountsProgress, beam.DoFn):
             raise ValueError(f"no background for camera {ref.camera!r}: "
                              "none of its sampled frames could be decoded")
         found = bg.find_vehicles(d.pixels, road, d.scale, self.pixels_per_metre)
-        self.tagged.inc()
-        for v in found:
-            Metrics.counter("vehicles", v.type).inc()
-        yield TaggedImage(ref.image, ref.camera, ref.timestamp, d.width, d.height,
-                          vehicles_of(ref, found))
+        yield tagged_image(ref, d.width, d.height, found)
 
 
 class _DecodeSample(beam.DoFn):
