@@ -27,6 +27,7 @@ from pipelines.outputs import read_summary
 from pipelines.report_files import REPORT, RUN_INFO
 from traffic.detector import ModelError, model_spec
 from traffic.vocabulary import VEHICLE_TYPES
+from transforms.detect import read_model_file
 from transforms.job import TagHighwayImages
 from transforms.progress import ProgressPrinter
 from transforms.read import has_scheme, manifest_columns
@@ -116,7 +117,7 @@ def validate(opts):
         if opts.batch_size < 1:
             raise UsageError("--batch-size must be at least 1")
         try:
-            model_spec(opts.model, opts.classes)
+            model_spec(opts.model, opts.classes, read=read_model_file)
         except ModelError as e:
             raise UsageError(str(e)) from None
     if opts.window_minutes <= 0:

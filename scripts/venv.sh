@@ -67,7 +67,7 @@ ensure_prism() {
   echo "building Beam's Prism runner v$version from the Go module proxy (once)" >&2
   local try
   for try in 1 2; do
-    if GOBIN="$dir" go install "github.com/apache/beam/sdks/v2/go/cmd/prism@v$version" >/dev/null 2>&1; then
+    if GOBIN="$dir" GONOSUMDB=github.com/apache/beam go install "github.com/apache/beam/sdks/v2/go/cmd/prism@v$version" >/dev/null 2>&1; then
       export PRISM_BINARY="$dir/prism"; return
     fi
     sleep 5

@@ -87,27 +87,46 @@ def _metadata_names(session):
     return tuple(str(n) for n in parsed)
 
 
-def open_model(model, classes_file=None, threads=None):
-    """(onnxruntime session, ModelSpec) after checking the model's shape."""
+def open_model(model, classes_file=None, threads=None, read=None):
+    """(onnxruntime session, ModelSpec) after checking the model's shape.
+
+    ``model`` is a local path, the name of a bundled model, or, when ``read``
+    is given, any path ``read(path) -> bytes`` can read (the Beam transforms
+    pass a reader over Beam's filesystems, so workers load gs://... models).
+    """
     import onnxruntime as ort
     path = resolve_model_path(model)
-    if not os.path.isfile(path):
+    if has_scheme(path):
+        if read is None:
+            raise ModelError(f"model {path!r} is not a local file")
+        try:
+            source = read(path)
+        except Exception as e:  # noqa: BLE001 - any filesystem error
+            raise ModelError(f"cannot read model {path!r}: {str(e).splitlines()[0][:200]}") from None
+    elif not os.path.isfile(path):
         raise ModelError(f"model file {path!r} does not exist")
+    else:
+        source = path
     options = ort.SessionOptions()
     if threads:
         options.intra_op_num_threads = threads
     try:
-        session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
     except Exception as e:  # noqa: BLE001 - onnxruntime raises several kinds
         raise ModelError(f"cannot load model {path!r}: {str(e).splitlines()[0][:200]}") from None
     return session, check_model(session, path, classes_file)
 
 
+def has_scheme(path):
+    """gs://..., s3://..., file://...: a path for a filesystem other than the local one."""
+    return "://" in path
+
+
 @functools.lru_cache(maxsize=8)
-def model_spec(model, classes_file=None):
+def model_spec(model, classes_file=None, read=None):
     """The checked ModelSpec of a model (loaded once per process for it): the
     launcher needs it to validate the command line and to build the graph."""
-    return open_model(model, classes_file)[1]
+    return open_model(model, classes_file, read=read)[1]
 
 
 def check_model(session, path, classes_file=None):

@@ -13,6 +13,7 @@ import typing
 
 import apache_beam as beam
 import numpy as np
+from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import (KeyedModelHandler, ModelHandler,
                                            PredictionResult, RunInference)
@@ -22,6 +23,13 @@ from traffic.imaging import DEFAULT_MAX_PIXELS, decode_image
 from traffic.records import Detection, ImageRef
 from transforms.progress import CountsProgress
 from transforms.tag import ToDeadLetter, read_bytes, tagged_image
+
+
+def read_model_file(path):
+    """The bytes of a model file on any Beam filesystem (gs://, s3://, ...):
+    on a cluster, --model must name a path every worker can read."""
+    with FileSystems.open(path) as f:
+        return f.read()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,13 +75,18 @@ class YoloOnnxHandler(ModelHandler):
     """
 
     def __init__(self, model, spec, batch_size=8, threads=0):
-        super().__init__(min_batch_size=1, max_batch_size=batch_size)
+        super().__init__()
         self.model = model
         self.spec = spec
+        self.batch_size = batch_size
         self.threads = threads
 
+    def batch_elements_kwargs(self):
+        return {"min_batch_size": 1, "max_batch_size": self.batch_size}
+
     def load_model(self):
-        session, spec = detector.open_model(self.model, threads=self.threads)
+        session, spec = detector.open_model(self.model, threads=self.threads,
+                                            read=read_model_file)
         return session
 
     def run_inference(self, batch, model, inference_args=None):

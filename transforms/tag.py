@@ -168,8 +168,8 @@ class TagImages(beam.PTransform):
     def expand(self, refs):
         o = self.options
         if o.tagger == "detector":
-            from transforms.detect import DetectVehicles
-            spec = model_spec(o.model, o.classes)
+            from transforms.detect import DetectVehicles, read_model_file
+            spec = model_spec(o.model, o.classes, read=read_model_file)
             return refs | "Detector" >> DetectVehicles(
                 o.model, spec, o.min_score, o.nms_iou, o.batch_size, o.onnx_threads,
                 o.max_image_pixels, o.progress_dir)
