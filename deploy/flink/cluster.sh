@@ -3,7 +3,7 @@
 # apache-flink-libraries, installed once with --no-deps into the cache, apart
 # from any venv), configured by deploy/flink/conf/config.yaml: 127.0.0.1 only,
 # one TaskManager with 2 slots.
-#   bash deploy/flink/cluster.sh start|stop|status
+#   bash deploy/flink/cluster.sh start|stop|status|cancel-all
 # Env: FLINK_REST_PORT (8081), FLINK_RPC_PORT (6123), FLINK_RUN_DIR (state, logs
 # and pid files; default ~/.cache/highway-tagging/flink-run), FLINK_TM_MEMORY
 # (2560m), FLINK_TM_NETWORK (1g).
@@ -91,6 +91,16 @@ stop() {
   echo "Flink stopped" >&2
 }
 
+cancel_all() {  # cancel every job that has not ended (e.g. one whose launcher was killed)
+  local jid
+  for jid in $(rest /jobs/overview 2>/dev/null | python3 -c 'import json,sys
+for j in json.load(sys.stdin)["jobs"]:
+    if j["state"] not in ("FINISHED", "FAILED", "CANCELED"): print(j["jid"])'); do
+    python3 -c "import urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:$rest_port/jobs/$jid?mode=cancel', method='PATCH'), timeout=5)" \
+      && echo "cancelled Flink job $jid" >&2
+  done
+}
+
 status() {
   if ready; then rest /overview; else echo "Flink is not running at 127.0.0.1:$rest_port" >&2; return 1; fi
 }
@@ -99,6 +109,7 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   status) status ;;
+  cancel-all) cancel_all ;;
   install) install_flink ;;
-  *) echo "usage: $0 start|stop|status|install" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|cancel-all|install" >&2; exit 2 ;;
 esac

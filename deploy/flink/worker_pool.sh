@@ -53,12 +53,16 @@ ensure_boot() {
 }
 
 write_worker() {  # the executable the pool runs for each SDK worker
+  local site
+  site="$("$venv/bin/python" -c 'import site; print(site.getsitepackages()[0])')"
   cat > "$run_dir/sdk_worker.sh" <<WORKER
 #!/usr/bin/env bash
-# One SDK worker: a private folder and venv (over the worker venv's packages),
-# then Beam's boot, which installs the job's artifacts there and runs Python.
+# One SDK worker: a private folder and venv that sees the worker venv's
+# packages (a .pth file), then Beam's boot, which installs the job's artifacts
+# into it and runs Python.
 dir=\$(mktemp -d "\${TMPDIR:-/tmp}/beam-sdk-worker-XXXXXX")
-"$venv/bin/python" -m venv --system-site-packages "\$dir/venv"
+"$venv/bin/python" -m venv --without-pip "\$dir/venv"
+"\$dir/venv/bin/python" -c "import site; open(site.getsitepackages()[0] + '/worker-venv.pth', 'w').write('$site\\n')"
 export PATH="\$dir/venv/bin:\$PATH" RUN_PYTHON_SDK_IN_DEFAULT_ENVIRONMENT=1 PIP_NO_INPUT=1
 "$boot" --semi_persist_dir="\$dir" "\$@" &
 pid=\$!
@@ -71,6 +75,10 @@ WORKER
   chmod +x "$run_dir/sdk_worker.sh"
 }
 
+port_open() {
+  python3 -c "import socket,sys; s=socket.socket(); s.settimeout(1); sys.exit(s.connect_ex(('127.0.0.1', $port)))"
+}
+
 pid_file() { echo "$run_dir/pool-$port.pid"; }
 
 running() { [ -f "$(pid_file)" ] && kill -0 "$(cat "$(pid_file)")" 2>/dev/null; }
@@ -81,17 +89,18 @@ start() {
   ensure_boot
   mkdir -p "$run_dir"
   write_worker
-  # working directory outside the repository, PATH without the launcher's venv
-  (cd "$run_dir" && PATH="$venv/bin:/usr/local/bin:/usr/bin:/bin" setsid "$venv/bin/python" \
+  if port_open; then echo "worker_pool.sh: 127.0.0.1:$port is already in use" >&2; exit 1; fi
+  # working directory outside the repository, PATH without the launcher's venv;
+  # a session of its own, so stop ends the pool and every worker it started
+  (cd "$run_dir" && PATH="$venv/bin:/usr/local/bin:/usr/bin:/bin" setsid bash -c \
+     'echo $$ > "$0"; exec "$@"' "$(pid_file)" "$venv/bin/python" \
      -m apache_beam.runners.worker.worker_pool_main --service_port="$port" \
-     --container_executable="$run_dir/sdk_worker.sh" > "$run_dir/pool-$port.log" 2>&1 < /dev/null &
-   echo $! > "$(pid_file)")
+     --container_executable="$run_dir/sdk_worker.sh" > "$run_dir/pool-$port.log" 2>&1 < /dev/null &)
   local i
   for i in $(seq 1 60); do
-    if python3 -c "import socket,sys; s=socket.socket(); s.settimeout(1); sys.exit(s.connect_ex(('127.0.0.1', $port)))"; then
+    if port_open && running; then
       echo "worker pool running on 127.0.0.1:$port (log $run_dir/pool-$port.log)" >&2; return
     fi
-    running || break
     sleep 0.5
   done
   echo "worker_pool.sh: the worker pool did not start; see $run_dir/pool-$port.log" >&2
