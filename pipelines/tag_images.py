@@ -8,23 +8,28 @@ stderr and exit status 2.
 """
 
 import argparse
+import contextlib
 import difflib
 import json
 import logging
 import os
+import re
 import shutil
+import signal
 import sys
 import tempfile
 import time
+import urllib.request
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import (PipelineOptions, PrismRunnerOptions,
-                                                  StandardOptions, _BeamArgumentParser)
+from apache_beam.options.pipeline_options import (FlinkRunnerOptions, PipelineOptions,
+                                                  PrismRunnerOptions, StandardOptions,
+                                                  _BeamArgumentParser)
 
 from pipelines.options import TAGGERS, TagImagesOptions
 from pipelines.outputs import read_summary
-from pipelines.report_files import REPORT, RUN_INFO
+from pipelines.report_files import REPORT, RUN_INFO, RUN_LOG
 from traffic.detector import ModelError, model_spec
 from traffic.vocabulary import VEHICLE_TYPES
 from transforms.detect import read_model_file
@@ -44,11 +49,52 @@ def _absolute(path):
     return path if path is None or has_scheme(path) else os.path.abspath(path)
 
 
+def _cache(*parts):
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(cache, "highway-tagging", *parts)
+
+
 def prism_binary():
     """Where scripts/venv.sh (ensure_prism) builds Beam's Prism runner for the
     installed Beam version."""
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(cache, "highway-tagging", f"prism-v{beam.__version__}", "prism")
+    return _cache(f"prism-v{beam.__version__}", "prism")
+
+
+FLINK_VERSION = "1.19"  # the Flink minor the job server in deploy/flink is built for
+
+
+def flink_job_server_jar():
+    """Where deploy/flink/job-server/build.sh builds Beam's Flink job server."""
+    return _cache("flink-job-server",
+                  f"beam-runners-flink-{FLINK_VERSION}-job-server-{beam.__version__}.jar")
+
+
+def use_local_flink_job_server(options, argv):
+    """--runner FlinkRunner: use the job server built by
+    deploy/flink/job-server/build.sh (Beam would download one that Maven
+    Central does not serve), for Flink 1.19, and stop before submitting when
+    --flink_master does not answer (Beam would wait for it for ever)."""
+    if options.view_as(StandardOptions).runner not in ("FlinkRunner", "flink"):
+        return
+    flink = options.view_as(FlinkRunnerOptions)
+    if flink.flink_job_server_jar is None and flink.flink_submit_uber_jar is False:
+        path = flink_job_server_jar()
+        if not os.path.isfile(path):
+            raise UsageError("--runner FlinkRunner needs Beam's Flink job server: build it with "
+                             "'bash deploy/flink/job-server/build.sh' (or give --flink_job_server_jar)")
+        flink.flink_job_server_jar = path
+    if not any(a.startswith("--flink_version") for a in argv):
+        flink.flink_version = FLINK_VERSION
+    master = flink.flink_master
+    if master and master not in ("[auto]", "[local]"):
+        url = (master if "://" in master else "http://" + master).rstrip("/") + "/overview"
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                json.load(response)
+        except (OSError, ValueError) as e:
+            raise UsageError(f"--flink_master {master} does not answer ({url}: "
+                             f"{getattr(e, 'reason', e)}); start a cluster with "
+                             "'bash deploy/flink/cluster.sh start'") from None
 
 
 def use_local_prism(options):
@@ -170,7 +216,7 @@ def clear_previous_outputs(output):
     Only files this job writes (summary.json, run.json, report.html and the
     sinks' part-* shards) are removed: anything else in the output folder is
     left alone."""
-    stale = [join_path(output, name) for name in (SUMMARY, RUN_INFO, REPORT)]
+    stale = [join_path(output, name) for name in (SUMMARY, RUN_INFO, REPORT, RUN_LOG)]
     for folder in OUTPUT_FOLDERS:
         stale += [m.path for m in
                   FileSystems.match([join_path(output, folder, f"{PART}*")])[0].metadata_list]
@@ -207,6 +253,8 @@ def counter_totals(result):
     totals = {}
     for c in counters:
         key = f"{c.key.metric.namespace}.{c.key.metric.name}"
+        if key.startswith("beam.metric"):  # portable runners' system metrics
+            continue
         value = c.committed if c.committed is not None else c.attempted
         totals[key] = totals.get(key, 0) + (value or 0)
     return dict(sorted(totals.items()))
@@ -220,6 +268,71 @@ def format_counters(totals):
 
 LOCAL_RUNNERS = {None, "DirectRunner", "FnApiRunner", "SwitchingDirectRunner",
                  "BundleBasedDirectRunner"}
+
+
+def run_log_path(output):
+    """The run's log (Beam's and the workers' messages, tracebacks of a failed
+    run): DIR/run.log, or a temporary file when DIR is not local."""
+    if has_scheme(output):
+        return os.path.join(tempfile.mkdtemp(prefix="tag-images-"), RUN_LOG)
+    return os.path.join(output, RUN_LOG)
+
+
+@contextlib.contextmanager
+def logs_to_file(path):
+    """While the pipeline runs, every log record of WARNING and above goes to
+    ``path`` and only CRITICAL ones to the console, so a failing worker's
+    tracebacks (one per retry and per process) do not bury the one line that
+    says what happened."""
+    root = logging.getLogger()
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    consoles = [(h, h.level) for h in root.handlers]
+    for h, _ in consoles:
+        h.setLevel(logging.CRITICAL)
+    root.addHandler(handler)
+    try:
+        yield
+    except BaseException:
+        logging.getLogger(PROG).error("the run failed", exc_info=True)
+        raise
+    finally:
+        root.removeHandler(handler)
+        handler.close()
+        for h, level in consoles:
+            h.setLevel(level)
+
+
+def run_and_wait(pipeline):
+    """Run and wait; SIGINT or SIGTERM cancel the runner's job first (a Flink
+    job would otherwise go on without its launcher)."""
+    result = pipeline.run()
+
+    def cancel(signum, frame):
+        try:
+            result.cancel()
+        except Exception:  # noqa: BLE001 - not every runner can cancel
+            pass
+        raise KeyboardInterrupt(f"stopped by signal {signum}")
+
+    previous = {s: signal.signal(s, cancel) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        result.wait_until_finish()
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    return result
+
+
+def failure_reason(error):
+    """One line for a failed run: the innermost message that says something."""
+    text = str(error).strip() or type(error).__name__
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for line in reversed(lines):  # a remote traceback ends with the real error
+        if re.match(r"^[A-Za-z_.]+(Error|Exception|Interrupt)\b", line):
+            return line[:300]
+    return lines[0][:300]
 
 
 def write_run_info(output, info):
@@ -241,6 +354,7 @@ def main(argv=None):
         check_unknown_args(argv)
         matched = validate(opts)
         use_local_prism(options)
+        use_local_flink_job_server(options, argv)
     except UsageError as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
@@ -253,11 +367,17 @@ def main(argv=None):
     started = time.time()
     pipeline = beam.Pipeline(options=options)
     _ = pipeline | "TagHighwayImages" >> TagHighwayImages(opts)
+    log_path = run_log_path(opts.output)
     try:
-        if printer:
-            printer.start()
-        result = pipeline.run()
-        result.wait_until_finish()
+        with logs_to_file(log_path):
+            if printer:
+                printer.start()
+            result = run_and_wait(pipeline)
+    except (Exception, KeyboardInterrupt) as e:  # noqa: BLE001 - any failure ends here, in one line
+        print(f"{PROG}: error: the run {'was stopped' if isinstance(e, KeyboardInterrupt) else 'failed'} ({failure_reason(e)}); nothing was summarised "
+              f"and no summary.json was written; details in {log_path}; a re-run starts "
+              "clean", file=sys.stderr)
+        return 130 if isinstance(e, KeyboardInterrupt) else 1
     finally:
         if printer:
             printer.stop()

@@ -74,3 +74,19 @@ ensure_prism() {
   done
   echo "could not build prism: the Prism runner test will fail in CI" >&2
 }
+
+# Apache Flink for the Flink tests and ./run_flink.sh: Beam's Flink job server
+# built from Maven Central's sources, Flink 1.19 from PyPI's wheels, and the
+# worker pool's venv and Beam's Python boot program (deploy/flink/).  All
+# cached under ~/.cache/highway-tagging; each step is done once.
+ensure_flink() {
+  if ! command -v java >/dev/null 2>&1 || ! command -v mvn >/dev/null 2>&1; then
+    echo "java or mvn is not installed: the Flink tests will be skipped" >&2; return
+  fi
+  bash deploy/flink/job-server/build.sh >/dev/null \
+    || echo "could not build the Flink job server: the Flink tests will fail in CI" >&2
+  bash deploy/flink/cluster.sh install \
+    || echo "could not install Flink: the Flink tests will fail in CI" >&2
+  bash deploy/flink/worker_pool.sh install \
+    || echo "could not set up the worker pool: the Flink tests will fail in CI" >&2
+}

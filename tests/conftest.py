@@ -1,8 +1,10 @@
 import os
 
+import pandas as pd
 import pytest
 
 from pipelines.generate_sample import generate
+from pipelines.outputs import read_dead_letters, read_summary, read_table
 
 
 @pytest.fixture(scope="session")
@@ -26,3 +28,14 @@ def fn_api_pipeline(**options):
     from apache_beam.options.pipeline_options import PipelineOptions
     from apache_beam.testing.test_pipeline import TestPipeline
     return TestPipeline(options=PipelineOptions(runner="FnApiRunner", **options))
+
+
+def same_outputs(a, b):
+    assert read_summary(a) == read_summary(b)
+    for name in ("vehicles", "images", "windows"):
+        x, y = read_table(a, name), read_table(b, name)
+        key = list(x.columns)
+        pd.testing.assert_frame_equal(x.sort_values(key).reset_index(drop=True),
+                                      y.sort_values(key).reset_index(drop=True))
+    by_image = lambda rows: sorted((d["image"], d["stage"], d["error"]) for d in rows)  # noqa: E731
+    assert by_image(read_dead_letters(a)) == by_image(read_dead_letters(b))

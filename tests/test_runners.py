@@ -5,29 +5,17 @@ built by run_tests.sh from the Go module proxy."""
 import os
 import shutil
 
-import pandas as pd
 import pytest
 
 from pipelines import tag_images
-from pipelines.outputs import read_dead_letters, read_summary, read_table
-from tests.conftest import sample_args
+from pipelines.outputs import read_summary
+from tests.conftest import same_outputs, sample_args
 
 PRISM = os.environ.get("PRISM_BINARY") or shutil.which("prism")
 
 needs_prism = pytest.mark.skipif(
     PRISM is None and not os.environ.get("CI"),
     reason="no Prism binary (run_tests.sh builds it when Go is installed)")
-
-
-def same_outputs(a, b):
-    assert read_summary(a) == read_summary(b)
-    for name in ("vehicles", "images", "windows"):
-        x, y = read_table(a, name), read_table(b, name)
-        key = list(x.columns)
-        pd.testing.assert_frame_equal(x.sort_values(key).reset_index(drop=True),
-                                      y.sort_values(key).reset_index(drop=True))
-    by_image = lambda rows: sorted((d["image"], d["stage"], d["error"]) for d in rows)  # noqa: E731
-    assert by_image(read_dead_letters(a)) == by_image(read_dead_letters(b))
 
 
 @needs_prism

@@ -63,7 +63,10 @@ write_worker() {  # the executable the pool runs for each SDK worker
 dir=\$(mktemp -d "\${TMPDIR:-/tmp}/beam-sdk-worker-XXXXXX")
 "$venv/bin/python" -m venv --without-pip "\$dir/venv"
 "\$dir/venv/bin/python" -c "import site; open(site.getsitepackages()[0] + '/worker-venv.pth', 'w').write('$site\\n')"
-export PATH="\$dir/venv/bin:\$PATH" RUN_PYTHON_SDK_IN_DEFAULT_ENVIRONMENT=1 PIP_NO_INPUT=1
+# the job's package installs offline: its dependencies are the worker venv's,
+# and setuptools is there to build it (no build isolation, no index)
+export PATH="\$dir/venv/bin:\$PATH" RUN_PYTHON_SDK_IN_DEFAULT_ENVIRONMENT=1 PIP_NO_INPUT=1 \\
+  PIP_NO_INDEX=1 PIP_NO_BUILD_ISOLATION=0
 "$boot" --semi_persist_dir="\$dir" "\$@" &
 pid=\$!
 trap 'kill -TERM \$pid 2>/dev/null' TERM INT
@@ -92,10 +95,10 @@ start() {
   if port_open; then echo "worker_pool.sh: 127.0.0.1:$port is already in use" >&2; exit 1; fi
   # working directory outside the repository, PATH without the launcher's venv;
   # a session of its own, so stop ends the pool and every worker it started
-  (cd "$run_dir" && PATH="$venv/bin:/usr/local/bin:/usr/bin:/bin" setsid bash -c \
+  (cd "$run_dir" && PATH="$venv/bin:/usr/local/bin:/usr/bin:/bin" exec setsid bash -c \
      'echo $$ > "$0"; exec "$@"' "$(pid_file)" "$venv/bin/python" \
      -m apache_beam.runners.worker.worker_pool_main --service_port="$port" \
-     --container_executable="$run_dir/sdk_worker.sh" > "$run_dir/pool-$port.log" 2>&1 < /dev/null &)
+     --container_executable="$run_dir/sdk_worker.sh") > "$run_dir/pool-$port.log" 2>&1 < /dev/null &
   local i
   for i in $(seq 1 60); do
     if port_open && running; then
