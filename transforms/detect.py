@@ -22,7 +22,7 @@ from traffic import detector
 from traffic.imaging import DEFAULT_MAX_PIXELS, decode_image
 from traffic.records import Detection, ImageRef
 from transforms.progress import CountsProgress
-from transforms.tag import ToDeadLetter, read_bytes, tagged_image
+from transforms.outcomes import ToDeadLetter, read_bytes, tagged_image
 
 
 def read_model_file(path):

@@ -8,72 +8,15 @@ camera), only those are decoded into small working-size copies, and the
 estimated empty road reaches the tag step as a side input.
 """
 
-import ast
-
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from traffic import background as bg
 from traffic.detector import model_spec
 from traffic.imaging import DEFAULT_MAX_PIXELS, UnreadableImage, decode_image
-from traffic.records import DeadLetter, TaggedImage, Vehicle, reason_kind
+from transforms.detect import DetectVehicles, read_model_file
+from transforms.outcomes import ToDeadLetter, read_bytes, tagged_image
 from transforms.progress import CountsProgress
-
-
-def read_bytes(image):
-    with FileSystems.open(image, compression_type="uncompressed") as f:
-        return f.read()
-
-
-def _reason(exc_type, exc_repr):
-    """'Type: message' from what with_exception_handling records."""
-    message = exc_repr
-    prefix = exc_type.__name__ + "("
-    if exc_repr.startswith(prefix) and exc_repr.endswith(")"):
-        inner = exc_repr[len(prefix):-1]
-        try:
-            value = ast.literal_eval(inner)
-            message = value if isinstance(value, str) else str(value)
-        except (ValueError, SyntaxError):
-            message = inner
-    return f"{exc_type.__name__}: {message}"
-
-
-def _stage(exc_type, default):
-    if issubclass(exc_type, UnreadableImage):
-        return "decode"
-    if issubclass(exc_type, OSError):
-        return "read"
-    return default
-
-
-class ToDeadLetter(beam.DoFn):
-    """(element, (exc type, repr, traceback)) from with_exception_handling ->
-    DeadLetter with the stage and a one-line reason; counted by stage."""
-
-    def __init__(self, default_stage):
-        self.default_stage = default_stage
-
-    def process(self, bad):
-        ref, (exc_type, exc_repr, _) = bad
-        image = ref.image
-        stage = _stage(exc_type, self.default_stage)
-        reason = _reason(exc_type, exc_repr)
-        Metrics.counter("failed", stage).inc()
-        Metrics.counter("failed_by_reason", reason_kind(reason)).inc()
-        yield DeadLetter(image=image, stage=stage, error=reason)
-
-
-def tagged_image(ref, width, height, detections):
-    """One image's TaggedImage from a tagger's Detections, counted in the
-    images.tagged and vehicles.<type> counters."""
-    Metrics.counter("images", "tagged").inc()
-    for d in detections:
-        Metrics.counter("vehicles", d.type).inc()
-    return TaggedImage(ref.image, ref.camera, ref.timestamp, width, height,
-                       tuple(Vehicle(ref.image, ref.camera, ref.timestamp, d.type, d.colour,
-                                     d.score, d.x0, d.y0, d.x1, d.y1) for d in detections))
 
 
 class DecodeAndTagWithBackground(CountsProgress, beam.DoFn):
@@ -168,7 +111,6 @@ class TagImages(beam.PTransform):
     def expand(self, refs):
         o = self.options
         if o.tagger == "detector":
-            from transforms.detect import DetectVehicles, read_model_file
             spec = model_spec(o.model, o.classes, read=read_model_file)
             return refs | "Detector" >> DetectVehicles(
                 o.model, spec, o.min_score, o.nms_iou, o.batch_size, o.onnx_threads,
