@@ -28,6 +28,7 @@ from pipelines.outputs import read_dead_letters, read_summary, read_table  # noq
 from traffic.imaging import decode_image  # noqa: E402
 from traffic.records import reason_kind  # noqa: E402
 from traffic.vocabulary import COLOUR_RGB, VEHICLE_TYPES  # noqa: E402
+from transforms.read import file_path  # noqa: E402
 from transforms.write import write_atomically  # noqa: E402
 
 from pipelines.report_files import REPORT, RUN_INFO  # noqa: E402
@@ -146,10 +147,11 @@ def gallery(output):
     for camera, rows in tagged.groupby("camera", sort=True):
         picks = rows.sort_values("vehicles", ascending=False, kind="stable").head(GALLERY_PER_CAMERA)
         for r in picks.itertuples():
-            if "://" in r.image or not os.path.exists(r.image):
+            path = file_path(r.image)
+            if "://" in path or not os.path.exists(path):
                 continue
             try:
-                uri = _box_image(r.image, vehicles[vehicles["image"] == r.image])
+                uri = _box_image(path, vehicles[vehicles["image"] == r.image])
             except Exception:  # noqa: BLE001 - a gallery frame is not worth failing the report
                 continue
             cells.append(f'<figure><img src="{uri}" alt="{html.escape(os.path.basename(r.image))}">'

@@ -12,10 +12,12 @@ import contextlib
 import difflib
 import json
 import logging
+import glob
 import os
 import re
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import time
@@ -223,6 +225,62 @@ def clear_previous_outputs(output):
     stale = [p for p in stale if FileSystems.exists(p)]
     if stale:
         FileSystems.delete(stale)
+    if not has_scheme(output):  # the sinks' temporary folders a killed run left behind
+        for folder in OUTPUT_FOLDERS:
+            for temp in glob.glob(os.path.join(glob.escape(os.path.join(output, folder)),
+                                               f"beam-temp-{PART}-*")):
+                if os.path.isdir(temp) and not os.path.islink(temp):
+                    shutil.rmtree(temp, ignore_errors=True)
+
+
+LOCK = ".tag_images.lock"
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def lock_output(output):
+    """Claim a local output folder for this job: DIR/.tag_images.lock holds
+    the owner's process id, host and start time.  A folder another running
+    job writes to is refused; a lock whose process is gone is taken over with
+    a warning.  Returns the lock's path (None for non-local outputs, where no
+    lock is kept)."""
+    if has_scheme(output):
+        return None
+    path = os.path.join(output, LOCK)
+    host = socket.gethostname()
+    mine = f"{os.getpid()} {host} {time.strftime('%Y-%m-%dT%H:%M:%S')}\n"
+    for _ in range(3):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                with open(path, encoding="utf-8", errors="replace") as f:
+                    owner = f.read().split()
+            except FileNotFoundError:
+                continue  # released meanwhile
+            pid = int(owner[0]) if owner and owner[0].isdigit() else None
+            owner_host = owner[1] if len(owner) > 1 else "?"
+            if pid is not None and owner_host == host and not _alive(pid):
+                print(f"{PROG}: warning: taking over {path} from process {pid}, which "
+                      "died without releasing it", file=sys.stderr)
+                os.remove(path)
+                continue
+            raise UsageError(f"--output {output!r} is being written by another job "
+                             f"(process {pid} on {owner_host}, since "
+                             f"{owner[2] if len(owner) > 2 else '?'}); wait for it, choose "
+                             f"another folder, or remove {path} if that job is gone") from None
+        with os.fdopen(fd, "w") as f:
+            f.write(mine)
+        return path
+    raise UsageError(f"cannot lock --output {output!r}")
 
 
 def format_summary(summary):
@@ -355,9 +413,20 @@ def main(argv=None):
         matched = validate(opts)
         use_local_prism(options)
         use_local_flink_job_server(options, argv)
+        lock = lock_output(opts.output)
     except UsageError as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
+    try:
+        return run_job(options, opts, matched)
+    finally:
+        if lock:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(lock)
+
+
+def run_job(options, opts, matched):
+    """Run the validated job into its (locked) output folder; the exit status."""
     clear_previous_outputs(opts.output)
     runner = options.view_as(StandardOptions).runner
     printer = None

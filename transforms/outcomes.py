@@ -11,10 +11,12 @@ from apache_beam.metrics import Metrics
 
 from traffic.imaging import UnreadableImage
 from traffic.records import DeadLetter, TaggedImage, Vehicle, reason_kind
+from transforms.read import file_path
 
 
 def read_bytes(image):
-    with FileSystems.open(image, compression_type="uncompressed") as f:
+    """The bytes of the file an image id names."""
+    with FileSystems.open(file_path(image), compression_type="uncompressed") as f:
         return f.read()
 
 

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import posixpath
+import re
 
 import apache_beam as beam
 from apache_beam.io import fileio
@@ -22,20 +23,45 @@ def has_scheme(path):
     return "://" in path
 
 
+def image_id(path):
+    """The name an image is known by in every record and output: its path,
+    with '%' and the bytes of a file name that are not valid UTF-8 (legal on
+    Linux; Python reads them as lone surrogates, which no text coder can
+    encode) percent-encoded, so it is valid text everywhere.  ``file_path``
+    reverses it exactly; ``urllib.parse.unquote_to_bytes`` gives the raw bytes."""
+    if "%" not in path and not any("\udc80" <= c <= "\udcff" for c in path):
+        return path
+    return "".join("%25" if c == "%" else
+                   f"%{ord(c) - 0xDC00:02X}" if "\udc80" <= c <= "\udcff" else c
+                   for c in path)
+
+
+_ESCAPED = re.compile(r"%(25|[89A-F][0-9A-F])")
+
+
+def file_path(image):
+    """The path to open for an image id (the inverse of ``image_id``)."""
+    if "%" not in image:
+        return image
+    return _ESCAPED.sub(lambda m: "%" if m.group(1) == "25" else chr(0xDC00 + int(m.group(1), 16)),
+                        image)
+
+
 def normalise_uri(path, base=None):
-    """The key an image is known by: an absolute, normalised path or URI.
+    """The key an image is known by: an absolute, normalised path or URI, as
+    an ``image_id``.
 
     Relative paths are taken relative to ``base`` (the manifest's folder).
     """
     path = path.strip()
     if has_scheme(path):
         scheme, rest = path.split("://", 1)
-        return f"{scheme}://{posixpath.normpath(rest)}"
+        return image_id(f"{scheme}://{posixpath.normpath(rest)}")
     if base is not None and not os.path.isabs(path):
         if has_scheme(base):
             return normalise_uri(base.rstrip("/") + "/" + path)
         path = os.path.join(base, path)
-    return os.path.abspath(path)
+    return image_id(os.path.abspath(path))
 
 
 def camera_from_path(image):
