@@ -7,6 +7,7 @@ Bad command-line input stops the job before it starts, with one line on
 stderr and exit status 2.
 """
 
+import _thread
 import argparse
 import contextlib
 import difflib
@@ -20,6 +21,7 @@ import signal
 import socket
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -338,11 +340,17 @@ def run_log_path(output):
 
 @contextlib.contextmanager
 def logs_to_file(path):
-    """While the pipeline runs, every log record of WARNING and above goes to
-    ``path`` and only CRITICAL ones to the console, so a failing worker's
-    tracebacks (one per retry and per process) do not bury the one line that
-    says what happened."""
+    """While the pipeline is built and runs, every log record of WARNING and
+    above goes to ``path`` and only CRITICAL ones to the console, and so does
+    everything else written to stderr (worker processes' and threads'
+    tracebacks, a shell's "Killed"), so a failing worker's messages (one per
+    retry, per thread and per process) do not bury the one line that says
+    what happened."""
     root = logging.getLogger()
+    sys.stderr.flush()
+    saved_stderr = os.dup(2)
+    log_file = open(path, "ab", buffering=0)
+    os.dup2(log_file.fileno(), 2)
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setLevel(logging.WARNING)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -360,31 +368,101 @@ def logs_to_file(path):
         handler.close()
         for h, level in consoles:
             h.setLevel(level)
+        sys.stderr.flush()
+        os.dup2(saved_stderr, 2)
+        os.close(saved_stderr)
+        log_file.close()
 
 
-def run_and_wait(pipeline):
+WORKER_DIED = re.compile(r"Worker subprocess exited with return code (-?\d+)")
+
+
+class WorkerWatch(threading.Thread):
+    """Local runners with worker processes: Beam logs a worker process that
+    died, but may then wait for it for ever.  This watches the run's log and
+    interrupts the launcher's wait when that happens."""
+
+    def __init__(self, log_path):
+        super().__init__(name="worker-watch", daemon=True)
+        self.log_path, self.died, self.done = log_path, False, threading.Event()
+
+    def run(self):
+        offset = 0
+        while not self.done.wait(1.0):
+            try:
+                with open(self.log_path, encoding="utf-8", errors="replace") as f:
+                    f.seek(offset)
+                    text = f.read()
+            except OSError:
+                continue
+            offset += len(text.encode("utf-8", errors="replace"))
+            if WORKER_DIED.search(text):
+                self.died = True
+                _thread.interrupt_main()
+                return
+
+
+def stop_worker_processes():
+    """End this process's descendants (the local runner's worker processes
+    that outlive a failed run)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    todo, doomed = [os.getpid()], []
+    while todo:
+        kids = children.get(todo.pop(), [])
+        doomed += kids
+        todo += kids
+    for pid in doomed:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def run_and_wait(pipeline, watch=None):
     """Run and wait; SIGINT or SIGTERM cancel the runner's job first (a Flink
     job would otherwise go on without its launcher)."""
-    result = pipeline.run()
-
-    def cancel(signum, frame):
-        try:
-            result.cancel()
-        except Exception:  # noqa: BLE001 - not every runner can cancel
-            pass
-        raise KeyboardInterrupt(f"stopped by signal {signum}")
-
-    previous = {s: signal.signal(s, cancel) for s in (signal.SIGINT, signal.SIGTERM)}
+    if watch:  # before run(): local runners do all their work inside it
+        watch.start()
+    previous = {}
     try:
+        result = pipeline.run()
+
+        def cancel(signum, frame):
+            try:
+                result.cancel()
+            except Exception:  # noqa: BLE001 - not every runner can cancel
+                pass
+            raise KeyboardInterrupt(f"stopped by signal {signum}")
+
+        previous = {s: signal.signal(s, cancel) for s in (signal.SIGINT, signal.SIGTERM)}
         result.wait_until_finish()
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+        if watch:
+            watch.done.set()
     return result
 
 
-def failure_reason(error):
-    """One line for a failed run: the innermost message that says something."""
+def failure_reason(error, log_path=None):
+    """One line for a failed run: a worker process that died, as the run's
+    log tells, or else the innermost message of the error that says something."""
+    try:
+        with open(log_path, encoding="utf-8", errors="replace") as f:
+            died = WORKER_DIED.search(f.read())
+    except (OSError, TypeError):
+        died = None
+    if died:
+        code = int(died.group(1))
+        how = {137: " (killed: SIGKILL, e.g. out of memory)", -9: " (killed: SIGKILL)",
+               143: " (terminated: SIGTERM)", -15: " (terminated: SIGTERM)"}.get(code, "")
+        return f"a worker process died with exit status {code}{how}"
     text = str(error).strip() or type(error).__name__
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     for line in reversed(lines):  # a remote traceback ends with the real error
@@ -434,19 +512,23 @@ def run_job(options, opts, matched):
         opts.progress_dir = tempfile.mkdtemp(prefix="tag-images-progress-")
         printer = ProgressPrinter(opts.progress_dir, total=matched, every=opts.progress_every)
     started = time.time()
-    pipeline = beam.Pipeline(options=options)
-    _ = pipeline | "TagHighwayImages" >> TagHighwayImages(opts)
     log_path = run_log_path(opts.output)
+    watch = WorkerWatch(log_path) if runner in LOCAL_RUNNERS and not has_scheme(log_path) else None
     try:
         with logs_to_file(log_path):
+            pipeline = beam.Pipeline(options=options)
+            _ = pipeline | "TagHighwayImages" >> TagHighwayImages(opts)
             if printer:
                 printer.start()
-            result = run_and_wait(pipeline)
+            result = run_and_wait(pipeline, watch)
     except (Exception, KeyboardInterrupt) as e:  # noqa: BLE001 - any failure ends here, in one line
-        print(f"{PROG}: error: the run {'was stopped' if isinstance(e, KeyboardInterrupt) else 'failed'} ({failure_reason(e)}); nothing was summarised "
-              f"and no summary.json was written; details in {log_path}; a re-run starts "
-              "clean", file=sys.stderr)
-        return 130 if isinstance(e, KeyboardInterrupt) else 1
+        stopped = isinstance(e, KeyboardInterrupt) and not (watch and watch.died)
+        if watch and watch.died:
+            stop_worker_processes()
+        print(f"{PROG}: error: the run {'was stopped' if stopped else 'failed'} "
+              f"({failure_reason(e, log_path)}); nothing was summarised and no summary.json "
+              f"was written; details in {log_path}; a re-run starts clean", file=sys.stderr)
+        return 130 if stopped else 1
     finally:
         if printer:
             printer.stop()

@@ -140,3 +140,61 @@ def test_detect_and_tag_modules_do_not_import_each_other():
     code = ("import sys, transforms.detect; "
             "assert 'transforms.tag' not in sys.modules, 'detect imports tag'")
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
+
+
+def _descendants(pid):
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True,
+                              text=True).stdout.split()
+    found = [int(c) for c in children]
+    for c in list(found):
+        found += _descendants(c)
+    return found
+
+
+def _cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def test_a_killed_worker_ends_the_run_in_one_line_and_a_rerun_starts_clean(tmp_path):
+    from pipelines.generate_sample import generate
+    sample = tmp_path / "sample"
+    generate(str(sample), cameras=4, frames_per_camera=40, seed=123, workers=1)
+    out = tmp_path / "out"
+    args = ["--input", str(sample / "images" / "**" / "*.jpg"), "--output", str(out),
+            "--no-report", "--runner", "FnApiRunner", "--direct_num_workers", "2",
+            "--direct_running_mode", "multi_processing"]
+    job = subprocess.Popen([sys.executable, "-m", "pipelines.tag_images", *args], cwd=REPO,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 120
+        while True:
+            workers = [p for p in _descendants(job.pid)
+                       if _cmdline(p).startswith(sys.executable) and "sdk_worker_main" in _cmdline(p)]
+            if len(workers) == 2:
+                break
+            assert job.poll() is None and time.time() < deadline, job.communicate()
+            time.sleep(0.1)
+        time.sleep(1)
+        os.kill(workers[0], 9)
+        _, err = job.communicate(timeout=300)
+    finally:
+        if job.poll() is None:
+            job.kill()
+    assert job.returncode == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("tag_images: error: the run failed (a worker process died")
+    assert "nothing was summarised" in lines[0] and str(out / "run.log") in lines[0]
+    assert not (out / "summary.json").exists()
+    assert "Traceback" in (out / "run.log").read_text()  # the detail is kept
+    time.sleep(2)
+    assert not [p for p in workers[1:] if os.path.exists(f"/proc/{p}")
+                and "sdk_worker_main" in _cmdline(p)]  # the other worker exited
+    rerun = subprocess.run([sys.executable, "-m", "pipelines.tag_images", *args, "--quiet"],
+                           cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert read_summary(str(out))["images"]["tagged"] == 160
