@@ -2,6 +2,7 @@
 or look like flags, and a second job writing into the same output folder."""
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -198,3 +199,14 @@ def test_a_killed_worker_ends_the_run_in_one_line_and_a_rerun_starts_clean(tmp_p
                            cwd=REPO, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     assert read_summary(str(out))["images"]["tagged"] == 160
+
+
+def test_an_output_folder_inside_the_input_tree_is_not_read_back(small_sample, tmp_path):
+    tree = tmp_path / "tree"
+    shutil.copytree(os.path.join(small_sample, "images", "cam-01"), tree / "cam-01")
+    args = ["--input", str(tree / "**" / "*"), "--output", str(tree / "out"), "--quiet",
+            "--runner", "FnApiRunner"]
+    assert tag_images.main(args) == 0
+    assert tag_images.main(args) == 0  # the second run sees the first run's outputs
+    images = read_summary(str(tree / "out"))["images"]
+    assert images["inputs"] == images["tagged"] == 8 and images["failed"] == 0

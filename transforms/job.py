@@ -21,7 +21,7 @@ class TagHighwayImages(beam.PTransform):
     def expand(self, pbegin):
         o = self.options
         has_manifest = o.manifest is not None
-        found = pbegin | "Read" >> MatchImages(o.input)
+        found = pbegin | "Read" >> MatchImages(o.input, skip_under=o.output)
         listed = (pbegin | "ReadManifest" >> ReadManifest(o.manifest) if has_manifest
                   else pbegin | "NoManifest" >> beam.Create([]) | JoinAtEarliest())
         refs, unreadable = (found, listed) | "Catalogue" >> CatalogueImages(

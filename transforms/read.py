@@ -126,24 +126,32 @@ class JoinAtEarliest(beam.PTransform):
 class MatchImages(beam.PTransform):
     """Read: the images matching file patterns on any Beam filesystem, as
     (image URI, size in bytes), one per match (a file that several patterns
-    match comes once per pattern; the catalogue counts it once)."""
+    match comes once per pattern; the catalogue counts it once).  Files under
+    ``skip_under`` (the job's own output folder, when it lies inside the
+    input tree) are not images of the run."""
 
-    def __init__(self, patterns):
+    def __init__(self, patterns, skip_under=None):
         super().__init__()
         self.patterns = [patterns] if isinstance(patterns, str) else list(patterns)
+        self.skip = normalise_uri(skip_under).rstrip("/") + "/" if skip_under else None
         self.found = Metrics.counter("images", "found")
+        self.skipped = Metrics.counter("images", "skipped_in_output")
 
     def expand(self, pbegin):
-        found = self.found
+        found, skipped, skip = self.found, self.skipped, self.skip
 
         def key(metadata):
+            image = normalise_uri(metadata.path)
+            if skip and image.startswith(skip):
+                skipped.inc()
+                return
             found.inc()
-            return normalise_uri(metadata.path), metadata.size_in_bytes
+            yield image, metadata.size_in_bytes
 
         return (pbegin
                 | "Patterns" >> beam.Create(self.patterns)
                 | "MatchFiles" >> fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW)
-                | "KeyByImage" >> beam.Map(key)
+                | "KeyByImage" >> beam.FlatMap(key)
                 | "JoinAtEarliest" >> JoinAtEarliest())
 
 
