@@ -210,3 +210,62 @@ def test_an_output_folder_inside_the_input_tree_is_not_read_back(small_sample, t
     assert tag_images.main(args) == 0  # the second run sees the first run's outputs
     images = read_summary(str(tree / "out"))["images"]
     assert images["inputs"] == images["tagged"] == 8 and images["failed"] == 0
+
+
+def _manifest_run(sample, manifest, out, capsys):
+    assert tag_images.main(["--input", os.path.join(sample, "images", "**", "*.jpg"),
+                            "--manifest", str(manifest), "--output", str(out), "--no-report",
+                            "--strict-manifest", "--runner", "FnApiRunner"]) == 0
+    return read_summary(str(out))["images"], capsys.readouterr().out
+
+
+def _listed(sample, n):
+    import csv
+    with open(os.path.join(sample, "manifest.csv"), encoding="utf-8") as f:
+        return list(csv.DictReader(f))[:n]
+
+
+def test_a_manifest_with_bom_crlf_relative_parent_paths_and_zoned_times(
+        small_sample, tmp_path, capsys):
+    folder = tmp_path / "lists"
+    folder.mkdir()
+    rows = _listed(small_sample, 4)
+    lines = ["path,camera,timestamp"]
+    for i, r in enumerate(rows):
+        rel = os.path.relpath(os.path.join(small_sample, r["path"]), folder)  # ../...
+        lines.append(f"{rel},{r['camera']},{r['timestamp']}{'+02:00' if i % 2 else 'Z'}")
+    (folder / "m.csv").write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
+    images, _ = _manifest_run(small_sample, folder / "m.csv", tmp_path / "out", capsys)
+    assert images["expected"] == images["tagged"] == 4 and images["missing"] == 0
+    windows = read_table(str(tmp_path / "out"), "windows")
+    assert len(windows) > 0  # the zoned times were understood and windowed
+
+
+def test_a_broken_manifest_row_or_an_impossible_time_is_counted_not_fatal(
+        small_sample, tmp_path, capsys):
+    rows = _listed(small_sample, 3)
+    path = lambda r: os.path.join(small_sample, r["path"])  # noqa: E731
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text(
+        f'{{"path": "{path(rows[0])}", "timestamp": "0001-01-01T00:00:00"}}\n'
+        '{broken\n'
+        f'{{"path": "{path(rows[1])}", "timestamp": "9999-12-31T23:59:59"}}\n'
+        f'{{"path": "{path(rows[2])}", "timestamp": "not a time"}}\n'
+        '{"camera": "no path"}\n', encoding="utf-8")
+    images, printed = _manifest_run(small_sample, manifest, tmp_path / "out", capsys)
+    assert images["expected"] == images["tagged"] == 3
+    assert "manifest.bad_rows" in printed and "manifest.bad_timestamps" in printed
+    counters = dict(line.split() for line in printed.splitlines()
+                    if line.strip().startswith("manifest."))
+    assert counters == {"manifest.bad_rows": "2", "manifest.bad_timestamps": "3"}
+
+
+def test_an_unset_camera_clock_in_exif_is_no_time():
+    import io
+    from PIL import Image
+    from traffic.imaging import decode_image
+    exif = Image.Exif()
+    exif[0x0132] = "0000:00:00 00:00:00"
+    buf = io.BytesIO()
+    Image.fromarray(image_cases.scene_pixels()).save(buf, "JPEG", exif=exif)
+    assert decode_image(buf.getvalue()).taken_at is None

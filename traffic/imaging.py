@@ -9,6 +9,7 @@ full decode followed by a resize.
 """
 
 import dataclasses
+import datetime as dt
 import io
 import struct
 import warnings
@@ -126,12 +127,27 @@ def _orient(pixels, orientation):
     return np.asarray(ImageOps.exif_transpose(img).convert("RGB"))
 
 
+# Times outside these are a camera clock gone wrong (or unset: 0000:00:00);
+# they would not fit a time window either.
+EARLIEST_TIME, LATEST_TIME = dt.datetime(1900, 1, 1), dt.datetime(2999, 12, 31)
+
+
+def usable_time(t):
+    return EARLIEST_TIME <= t <= LATEST_TIME
+
+
 def _exif_time(exif):
+    """EXIF DateTimeOriginal (or DateTime) as ISO-8601, or None when absent,
+    malformed or not a usable time."""
     value = exif.get_ifd(_EXIF_IFD).get(_DATETIME_ORIGINAL) or exif.get(_DATETIME)
     if not isinstance(value, str) or len(value) < 19:
         return None
     date, _, clock = value.strip().partition(" ")
-    return f"{date.replace(':', '-')}T{clock}"
+    try:
+        t = dt.datetime.fromisoformat(f"{date.replace(':', '-')}T{clock}")
+    except ValueError:
+        return None
+    return t.replace(tzinfo=None, microsecond=0).isoformat() if usable_time(t.replace(tzinfo=None)) else None
 
 
 def encode_jpeg(pixels, taken_at=None, quality=90):

@@ -14,6 +14,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 from apache_beam.transforms import window
 
+from traffic.imaging import EARLIEST_TIME, LATEST_TIME, usable_time
 from traffic.records import ImageRef
 
 MANIFEST_COLUMNS = ("path", "camera", "timestamp")
@@ -71,12 +72,16 @@ def camera_from_path(image):
 
 
 def normalise_timestamp(value):
-    """ISO-8601 in UTC without offset (naive input is taken as UTC), or None."""
+    """ISO-8601 in UTC without offset (naive input is taken as UTC), or None.
+    Raises ValueError for text that is not a time, or a time outside
+    1900..2999 (a camera's clock gone wrong; it would not fit a window)."""
     if value is None or str(value).strip() == "":
         return None
     t = dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
     if t.tzinfo is not None:
         t = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    if not usable_time(t):
+        raise ValueError(f"timestamp {value!r} is outside {EARLIEST_TIME.year}..{LATEST_TIME.year}")
     return t.replace(microsecond=0).isoformat()
 
 
@@ -94,19 +99,44 @@ def manifest_columns(path):
         return list(json.loads(first)) if first.strip() else []
 
 
+def _jsonl_rows(text):
+    for line in text:
+        if line.strip():
+            try:
+                row = json.loads(line)
+            except ValueError:
+                row = None
+            yield row if isinstance(row, dict) else None
+
+
 def read_manifest(path):
     """ImageRefs of a CSV or JSONL manifest with a ``path`` column (and
-    optional ``camera`` and ``timestamp``), paths relative to its folder."""
+    optional ``camera`` and ``timestamp``), paths relative to its folder.
+    A row that cannot be read (broken JSON, no path) is skipped and counted
+    (``manifest.bad_rows``); a timestamp that is not a usable time is taken
+    as absent and counted (``manifest.bad_timestamps``): one bad row never
+    stops a run."""
+    bad_rows = Metrics.counter("manifest", "bad_rows")
+    bad_times = Metrics.counter("manifest", "bad_timestamps")
     base = path.rsplit("/", 1)[0] if "/" in path else "."
     with FileSystems.open(path) as f:
         text = io.TextIOWrapper(f, encoding="utf-8-sig")
-        rows = (csv.DictReader(text) if manifest_format(path) == "csv"
-                else (json.loads(line) for line in text if line.strip()))
+        rows = (csv.DictReader(text) if manifest_format(path) == "csv" else _jsonl_rows(text))
         for row in rows:
+            if not row or not isinstance(row.get("path"), str) or not row["path"].strip():
+                bad_rows.inc()
+                continue
             image = normalise_uri(row["path"], base)
+            try:
+                timestamp = normalise_timestamp(row.get("timestamp"))
+            except (ValueError, TypeError):
+                bad_times.inc()
+                timestamp = None
+            camera = row.get("camera")
             yield ImageRef(image=image,
-                           camera=(row.get("camera") or "").strip() or camera_from_path(image),
-                           timestamp=normalise_timestamp(row.get("timestamp")))
+                           camera=(camera.strip() if isinstance(camera, str) else "")
+                           or camera_from_path(image),
+                           timestamp=timestamp)
 
 
 class JoinAtEarliest(beam.PTransform):
