@@ -7,7 +7,6 @@ Bad command-line input stops the job before it starts, with one line on
 stderr and exit status 2.
 """
 
-import _thread
 import argparse
 import contextlib
 import difflib
@@ -398,8 +397,19 @@ class WorkerWatch(threading.Thread):
             offset += len(text.encode("utf-8", errors="replace"))
             if WORKER_DIED.search(text):
                 self.died = True
-                _thread.interrupt_main()
+                # a real signal of its own, to the main thread: it wakes it from
+                # a lock wait (which _thread.interrupt_main() would not), and
+                # works where SIGINT is ignored (a job started in the background)
+                signal.pthread_kill(threading.main_thread().ident, signal.SIGUSR1)
                 return
+
+
+class WorkerDied(Exception):
+    """Raised in the launcher's main thread when WorkerWatch sees a dead worker."""
+
+
+def _worker_died(signum, frame):
+    raise WorkerDied("a worker process died")
 
 
 def stop_worker_processes():
@@ -427,9 +437,10 @@ def stop_worker_processes():
 def run_and_wait(pipeline, watch=None):
     """Run and wait; SIGINT or SIGTERM cancel the runner's job first (a Flink
     job would otherwise go on without its launcher)."""
-    if watch:  # before run(): local runners do all their work inside it
-        watch.start()
     previous = {}
+    if watch:  # before run(): local runners do all their work inside it
+        previous[signal.SIGUSR1] = signal.signal(signal.SIGUSR1, _worker_died)
+        watch.start()
     try:
         result = pipeline.run()
 
@@ -440,7 +451,7 @@ def run_and_wait(pipeline, watch=None):
                 pass
             raise KeyboardInterrupt(f"stopped by signal {signum}")
 
-        previous = {s: signal.signal(s, cancel) for s in (signal.SIGINT, signal.SIGTERM)}
+        previous.update({s: signal.signal(s, cancel) for s in (signal.SIGINT, signal.SIGTERM)})
         result.wait_until_finish()
     finally:
         for s, handler in previous.items():
