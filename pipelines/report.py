@@ -28,7 +28,7 @@ from pipelines.outputs import read_dead_letters, read_summary, read_table  # noq
 from traffic.imaging import decode_image  # noqa: E402
 from traffic.records import reason_kind  # noqa: E402
 from traffic.vocabulary import COLOUR_RGB, VEHICLE_TYPES  # noqa: E402
-from transforms.read import file_path  # noqa: E402
+from traffic.paths import file_path  # noqa: E402
 from transforms.write import write_atomically  # noqa: E402
 
 from pipelines.report_files import REPORT, RUN_INFO  # noqa: E402

@@ -10,9 +10,9 @@ stderr and exit status 2.
 import argparse
 import contextlib
 import difflib
+import glob
 import json
 import logging
-import glob
 import os
 import re
 import shutil
@@ -34,11 +34,12 @@ from pipelines.options import TAGGERS, TagImagesOptions
 from pipelines.outputs import read_summary
 from pipelines.report_files import REPORT, RUN_INFO, RUN_LOG
 from traffic.detector import ModelError, model_spec
+from traffic.paths import has_scheme
 from traffic.vocabulary import VEHICLE_TYPES
 from transforms.detect import read_model_file
 from transforms.job import TagHighwayImages
 from transforms.progress import ProgressPrinter
-from transforms.read import has_scheme, manifest_columns
+from transforms.read import manifest_columns
 from transforms.write import OUTPUT_FOLDERS, PART, SUMMARY, join_path, write_atomically
 
 PROG = "tag_images"
@@ -533,7 +534,7 @@ def run_job(options, opts, matched):
                 printer.start()
             result = run_and_wait(pipeline, watch)
     except (Exception, KeyboardInterrupt) as e:  # noqa: BLE001 - any failure ends here, in one line
-        stopped = isinstance(e, KeyboardInterrupt) and not (watch and watch.died)
+        stopped = isinstance(e, KeyboardInterrupt)
         if watch and watch.died:
             stop_worker_processes()
         print(f"{PROG}: error: the run {'was stopped' if stopped else 'failed'} "

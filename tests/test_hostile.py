@@ -13,7 +13,7 @@ import pytest
 from pipelines import tag_images
 from pipelines.outputs import read_dead_letters, read_summary, read_table
 from tests import image_cases
-from transforms.read import file_path, image_id
+from traffic.paths import file_path, image_id
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from traffic.colour import name_colour
+from traffic.paths import has_scheme
 
 # Class names (lower case) of common vehicle detectors -> canonical type.
 CLASS_MAP = {
@@ -115,11 +116,6 @@ def open_model(model, classes_file=None, threads=None, read=None):
     except Exception as e:  # noqa: BLE001 - onnxruntime raises several kinds
         raise ModelError(f"cannot load model {path!r}: {str(e).splitlines()[0][:200]}") from None
     return session, check_model(session, path, classes_file)
-
-
-def has_scheme(path):
-    """gs://..., s3://..., file://...: a path for a filesystem other than the local one."""
-    return "://" in path
 
 
 @functools.lru_cache(maxsize=8)

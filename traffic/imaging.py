@@ -144,10 +144,10 @@ def _exif_time(exif):
         return None
     date, _, clock = value.strip().partition(" ")
     try:
-        t = dt.datetime.fromisoformat(f"{date.replace(':', '-')}T{clock}")
+        t = dt.datetime.fromisoformat(f"{date.replace(':', '-')}T{clock}").replace(tzinfo=None)
     except ValueError:
         return None
-    return t.replace(tzinfo=None, microsecond=0).isoformat() if usable_time(t.replace(tzinfo=None)) else None
+    return t.replace(microsecond=0).isoformat() if usable_time(t) else None
 
 
 def encode_jpeg(pixels, taken_at=None, quality=90):

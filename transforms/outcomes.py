@@ -10,8 +10,8 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from traffic.imaging import UnreadableImage
+from traffic.paths import file_path
 from traffic.records import DeadLetter, TaggedImage, Vehicle, reason_kind
-from transforms.read import file_path
 
 
 def read_bytes(image):

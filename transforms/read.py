@@ -6,7 +6,6 @@ import io
 import json
 import os
 import posixpath
-import re
 
 import apache_beam as beam
 from apache_beam.io import fileio
@@ -15,37 +14,10 @@ from apache_beam.metrics import Metrics
 from apache_beam.transforms import window
 
 from traffic.imaging import EARLIEST_TIME, LATEST_TIME, usable_time
+from traffic.paths import has_scheme, image_id
 from traffic.records import ImageRef
 
 MANIFEST_COLUMNS = ("path", "camera", "timestamp")
-
-
-def has_scheme(path):
-    return "://" in path
-
-
-def image_id(path):
-    """The name an image is known by in every record and output: its path,
-    with '%' and the bytes of a file name that are not valid UTF-8 (legal on
-    Linux; Python reads them as lone surrogates, which no text coder can
-    encode) percent-encoded, so it is valid text everywhere.  ``file_path``
-    reverses it exactly; ``urllib.parse.unquote_to_bytes`` gives the raw bytes."""
-    if "%" not in path and not any("\udc80" <= c <= "\udcff" for c in path):
-        return path
-    return "".join("%25" if c == "%" else
-                   f"%{ord(c) - 0xDC00:02X}" if "\udc80" <= c <= "\udcff" else c
-                   for c in path)
-
-
-_ESCAPED = re.compile(r"%(25|[89A-F][0-9A-F])")
-
-
-def file_path(image):
-    """The path to open for an image id (the inverse of ``image_id``)."""
-    if "%" not in image:
-        return image
-    return _ESCAPED.sub(lambda m: "%" if m.group(1) == "25" else chr(0xDC00 + int(m.group(1), 16)),
-                        image)
 
 
 def normalise_uri(path, base=None):
