@@ -375,20 +375,51 @@ def logs_to_file(path):
 
 
 WORKER_DIED = re.compile(r"Worker subprocess exited with return code (-?\d+)")
+DIED = "a worker process died"
+
+
+class WorkerDied(BaseException):
+    """Raised in the launcher's main thread when WorkerWatch sees a dead
+    worker.  Not an Exception, so the runner's own handlers cannot swallow it."""
 
 
 class WorkerWatch(threading.Thread):
     """Local runners with worker processes: Beam logs a worker process that
     died, but may then wait for it for ever.  This watches the run's log and
-    interrupts the launcher's wait when that happens."""
+    interrupts the launcher's wait when that happens.
+
+    The interruption is a real signal of its own (SIGUSR1) to the main thread:
+    it wakes it from a lock wait (which ``_thread.interrupt_main()`` would
+    not), and works where SIGINT is ignored (a job started in the background).
+    It is repeated, with the surviving workers ended, until the launcher has
+    left the run (``finish``): the main thread may be inside code that retries,
+    or waits for the survivors."""
 
     def __init__(self, log_path):
         super().__init__(name="worker-watch", daemon=True)
-        self.log_path, self.died, self.done = log_path, False, threading.Event()
+        self.log_path, self.died, self.finished = log_path, False, False
+        self.lock = threading.Lock()
+        self.previous = None
+
+    def __enter__(self):
+        self.previous = signal.signal(signal.SIGUSR1, self._interrupt)
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.finished = True  # first: from here on a late signal does nothing
+        with self.lock:  # and none is sent once the handler is put away
+            signal.signal(signal.SIGUSR1, self.previous)
+        return False
+
+    def _interrupt(self, signum, frame):
+        if not self.finished:
+            raise WorkerDied(DIED)
 
     def run(self):
         offset = 0
-        while not self.done.wait(1.0):
+        while not self.finished and not self.died:
+            time.sleep(1.0)
             try:
                 with open(self.log_path, encoding="utf-8", errors="replace") as f:
                     f.seek(offset)
@@ -396,53 +427,79 @@ class WorkerWatch(threading.Thread):
             except OSError:
                 continue
             offset += len(text.encode("utf-8", errors="replace"))
-            if WORKER_DIED.search(text):
-                self.died = True
-                # a real signal of its own, to the main thread: it wakes it from
-                # a lock wait (which _thread.interrupt_main() would not), and
-                # works where SIGINT is ignored (a job started in the background)
+            self.died = bool(WORKER_DIED.search(text))
+        while self.died:
+            with self.lock:
+                if self.finished:
+                    return
                 signal.pthread_kill(threading.main_thread().ident, signal.SIGUSR1)
-                return
+            time.sleep(2.0)
+            stop_worker_processes()
 
 
-class WorkerDied(Exception):
-    """Raised in the launcher's main thread when WorkerWatch sees a dead worker."""
-
-
-def _worker_died(signum, frame):
-    raise WorkerDied("a worker process died")
+def _cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
 
 
 def stop_worker_processes():
-    """End this process's descendants (the local runner's worker processes
-    that outlive a failed run)."""
+    """End the local runner's SDK worker processes (this process's
+    descendants that run Beam's ``sdk_worker_main``, and what they started),
+    which outlive a failed run.  Nothing else this process started is
+    touched.  Whether there were any."""
     children = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                    state, ppid = f.read().rsplit(")", 1)[1].split()[:2]
             except (OSError, ValueError, IndexError):
                 continue
-            children.setdefault(ppid, []).append(int(entry))
-    todo, doomed = [os.getpid()], []
+            if state != "Z":  # a zombie is gone already
+                children.setdefault(int(ppid), []).append(int(entry))
+    todo, doomed = [(os.getpid(), False)], []
     while todo:
-        kids = children.get(todo.pop(), [])
-        doomed += kids
-        todo += kids
+        pid, inside = todo.pop()
+        for kid in children.get(pid, []):
+            worker = inside or b"sdk_worker_main" in _cmdline(kid)
+            if worker:
+                doomed.append(kid)
+            todo.append((kid, worker))
     for pid in doomed:
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
+    return bool(doomed)
+
+
+def end_workers(timeout=15.0):
+    """After a worker died: end the others, and give the runner's threads
+    that wait for them the time to report it.  The runner's own threads may
+    still be starting replacements, so this goes on until there has been
+    neither a worker process nor a thread waiting for one for a second."""
+    deadline = time.time() + timeout
+    quiet_since = None
+    while time.time() < deadline:
+        busy = stop_worker_processes()
+        for thread in threading.enumerate():
+            if thread.name == "run_worker" and thread is not threading.current_thread():
+                busy = True
+                thread.join(max(0.0, deadline - time.time()))
+        if busy:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.time()
+        elif time.time() - quiet_since >= 1.0:
+            return
+        time.sleep(0.2)
 
 
 def run_and_wait(pipeline, watch=None):
     """Run and wait; SIGINT or SIGTERM cancel the runner's job first (a Flink
     job would otherwise go on without its launcher)."""
-    previous = {}
-    if watch:  # before run(): local runners do all their work inside it
-        previous[signal.SIGUSR1] = signal.signal(signal.SIGUSR1, _worker_died)
-        watch.start()
-    try:
+    with watch or contextlib.nullcontext():  # before run(): local runners work inside it
         result = pipeline.run()
 
         def cancel(signum, frame):
@@ -452,13 +509,12 @@ def run_and_wait(pipeline, watch=None):
                 pass
             raise KeyboardInterrupt(f"stopped by signal {signum}")
 
-        previous.update({s: signal.signal(s, cancel) for s in (signal.SIGINT, signal.SIGTERM)})
-        result.wait_until_finish()
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-        if watch:
-            watch.done.set()
+        previous = {s: signal.signal(s, cancel) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            result.wait_until_finish()
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
     return result
 
 
@@ -474,7 +530,7 @@ def failure_reason(error, log_path=None):
         code = int(died.group(1))
         how = {137: " (killed: SIGKILL, e.g. out of memory)", -9: " (killed: SIGKILL)",
                143: " (terminated: SIGTERM)", -15: " (terminated: SIGTERM)"}.get(code, "")
-        return f"a worker process died with exit status {code}{how}"
+        return f"{DIED} with exit status {code}{how}"
     text = str(error).strip() or type(error).__name__
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     for line in reversed(lines):  # a remote traceback ends with the real error
@@ -532,11 +588,17 @@ def run_job(options, opts, matched):
             _ = pipeline | "TagHighwayImages" >> TagHighwayImages(opts)
             if printer:
                 printer.start()
-            result = run_and_wait(pipeline, watch)
-    except (Exception, KeyboardInterrupt) as e:  # noqa: BLE001 - any failure ends here, in one line
+            try:
+                result = run_and_wait(pipeline, watch)
+            except BaseException as e:
+                if watch and (watch.died or failure_reason(e, log_path).startswith(DIED)):
+                    end_workers()  # their last words still go to the log
+                raise
+    except (Exception, KeyboardInterrupt, WorkerDied) as e:  # noqa: BLE001 - any failure ends here, in one line
         stopped = isinstance(e, KeyboardInterrupt)
-        if watch and watch.died:
-            stop_worker_processes()
+        # a failed run has no summary, even where the pipeline got as far as writing it
+        with contextlib.suppress(Exception):
+            FileSystems.delete([join_path(opts.output, SUMMARY)])
         print(f"{PROG}: error: the run {'was stopped' if stopped else 'failed'} "
               f"({failure_reason(e, log_path)}); nothing was summarised and no summary.json "
               f"was written; details in {log_path}; a re-run starts clean", file=sys.stderr)
@@ -585,4 +647,12 @@ if __name__ == "__main__":
     logging.getLogger().setLevel(logging.WARNING)
     for handler in logging.getLogger().handlers or [logging.lastResort]:
         handler.addFilter(_QuietBeamNoise())
-    sys.exit(main())
+    status = main()
+    if status:
+        # a failed run can leave the runner's threads behind, waiting for
+        # workers that are gone: they must not keep the process alive
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)

@@ -162,8 +162,6 @@ def _cmdline(pid):
         return ""
 
 
-@pytest.mark.skip(reason="known open bug (issue 12): under CI load the launcher can still hang "
-                         "after an SDK worker is killed; passes when run alone")
 def test_a_killed_worker_ends_the_run_in_one_line_and_a_rerun_starts_clean(tmp_path):
     from pipelines.generate_sample import generate
     sample = tmp_path / "sample"
