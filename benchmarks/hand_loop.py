@@ -13,7 +13,6 @@ taggers.  Its summary equals the pipeline's on the same input (tested).
 
 import argparse
 import csv
-import datetime as dt
 import json
 import os
 import sys
@@ -24,20 +23,10 @@ import pyarrow.parquet as pq
 from traffic import background as bg
 from traffic.imaging import UnreadableImage, decode_image
 from traffic import records
-from traffic.records import ImageStatus, Vehicle, WindowCount
+from traffic.records import ImageStatus, Vehicle, WindowCount, window_of
 from traffic.stats import VehicleStats
 from traffic.summary import build_summary, dumps
 from traffic.vocabulary import VEHICLE_TYPES
-
-EPOCH = dt.datetime(1970, 1, 1)
-
-
-def window_of(timestamp, minutes):
-    seconds = int(minutes * 60)
-    t = int((dt.datetime.fromisoformat(timestamp) - EPOCH).total_seconds())
-    start = t - t % seconds
-    return ((EPOCH + dt.timedelta(seconds=start)).isoformat(),
-            (EPOCH + dt.timedelta(seconds=start + seconds)).isoformat())
 
 
 def run(input_dir, output, samples=bg.DEFAULT_SAMPLES, window_minutes=15.0,

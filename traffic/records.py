@@ -92,6 +92,20 @@ class WindowCount(typing.NamedTuple):
     by_type: dict  # type -> vehicles
 
 
+EPOCH = dt.datetime(1970, 1, 1)
+
+
+def window_of(timestamp, minutes):
+    """The fixed event-time window (start, end), ISO-8601, that an ISO-8601
+    time falls in: windows of ``minutes`` aligned to the epoch, as Beam's
+    ``FixedWindows`` aligns them."""
+    seconds = int(minutes * 60)
+    t = int((dt.datetime.fromisoformat(timestamp) - EPOCH).total_seconds())
+    start = t - t % seconds
+    return ((EPOCH + dt.timedelta(seconds=start)).isoformat(),
+            (EPOCH + dt.timedelta(seconds=start + seconds)).isoformat())
+
+
 def parse_time(value):
     return None if value is None else dt.datetime.fromisoformat(value)
 

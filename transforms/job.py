@@ -3,7 +3,7 @@
 import apache_beam as beam
 
 from transforms.join import AccountForImages, CatalogueImages, CountStatusesFn
-from transforms.read import JoinAtEarliest, MatchImages, ReadManifest
+from transforms.read import MatchImages, ReadManifest
 from transforms.reduce import SummariseVehicles
 from transforms.tag import TagImages
 from transforms.write import WriteOutputs
@@ -23,7 +23,7 @@ class TagHighwayImages(beam.PTransform):
         has_manifest = o.manifest is not None
         found = pbegin | "Read" >> MatchImages(o.input, skip_under=o.output)
         listed = (pbegin | "ReadManifest" >> ReadManifest(o.manifest) if has_manifest
-                  else pbegin | "NoManifest" >> beam.Create([]) | JoinAtEarliest())
+                  else pbegin | "NoManifest" >> beam.Create([]))
         refs, unreadable = (found, listed) | "Catalogue" >> CatalogueImages(
             has_manifest, o.strict_manifest)
         tagged, failed = refs | "DecodeAndTag" >> TagImages(o)

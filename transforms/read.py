@@ -11,7 +11,6 @@ import apache_beam as beam
 from apache_beam.io import fileio
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
-from apache_beam.transforms import window
 
 from traffic.imaging import EARLIEST_TIME, LATEST_TIME, usable_time
 from traffic.paths import has_scheme, image_id
@@ -111,20 +110,6 @@ def read_manifest(path):
                            timestamp=timestamp)
 
 
-class JoinAtEarliest(beam.PTransform):
-    """Global window whose groupings emit at the earliest input timestamp
-    (not at the end of the window, Beam's default), applied where records
-    enter the job.  The joins' outputs then keep the start-of-time timestamp
-    of their inputs, so tag records can later be given their event times
-    without going back in time, which runners with real watermarks (Prism,
-    Flink) would treat as late data and drop."""
-
-    def expand(self, pcoll):
-        return pcoll | "GlobalAtEarliest" >> beam.WindowInto(
-            window.GlobalWindows(),
-            timestamp_combiner=window.TimestampCombiner.OUTPUT_AT_EARLIEST)
-
-
 class MatchImages(beam.PTransform):
     """Read: the images matching file patterns on any Beam filesystem, as
     (image URI, size in bytes), one per match (a file that several patterns
@@ -153,8 +138,7 @@ class MatchImages(beam.PTransform):
         return (pbegin
                 | "Patterns" >> beam.Create(self.patterns)
                 | "MatchFiles" >> fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW)
-                | "KeyByImage" >> beam.FlatMap(key)
-                | "JoinAtEarliest" >> JoinAtEarliest())
+                | "KeyByImage" >> beam.FlatMap(key))
 
 
 class ReadManifest(beam.PTransform):
@@ -167,5 +151,4 @@ class ReadManifest(beam.PTransform):
     def expand(self, pbegin):
         return (pbegin
                 | "ManifestPath" >> beam.Create([self.path])
-                | "ParseRows" >> beam.FlatMap(read_manifest)
-                | "JoinAtEarliest" >> JoinAtEarliest())
+                | "ParseRows" >> beam.FlatMap(read_manifest))
