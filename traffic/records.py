@@ -4,6 +4,7 @@ Only these small records cross a shuffle; decoded pixels never do.
 """
 
 import datetime as dt
+import re
 import typing
 
 import pyarrow as pa
@@ -62,8 +63,9 @@ class DeadLetter(typing.NamedTuple):
 def reason_kind(error):
     """A dead letter's reason without its particulars, for counting:
     'UnreadableImage: truncated or corrupt image data: ...' ->
-    'truncated or corrupt image data'."""
-    kind = error.split(": ", 1)[-1]
+    'truncated or corrupt image data';
+    'PermissionError: [Errno 13] Permission denied' -> 'Permission denied'."""
+    kind = re.sub(r"^\[Errno -?\d+\] ", "", error.split(": ", 1)[-1])
     for stop in (":", " (", ","):
         kind = kind.split(stop, 1)[0]
     return kind[:60]

@@ -28,9 +28,12 @@ def _reason(exc_type, exc_repr):
         inner = exc_repr[len(prefix):-1]
         try:
             value = ast.literal_eval(inner)
-            message = value if isinstance(value, str) else str(value)
         except (ValueError, SyntaxError):
-            message = inner
+            value = inner
+        if (isinstance(value, tuple) and len(value) >= 2 and isinstance(value[0], int)
+                and issubclass(exc_type, OSError)):  # OSError(errno, strerror[, filename])
+            value = f"[Errno {value[0]}] {value[1]}"
+        message = value if isinstance(value, str) else str(value)
     return f"{exc_type.__name__}: {message}"
 
 

@@ -26,9 +26,18 @@ def join_path(*parts):
 
 
 def write_atomically(path, text):
+    """Write ``path`` whole or not at all: a failed write (a full disk)
+    leaves neither it nor its temporary file."""
     tmp = path + ".tmp"
-    with FileSystems.create(tmp) as f:
-        f.write(text.encode("utf-8"))
+    try:
+        with FileSystems.create(tmp) as f:
+            f.write(text.encode("utf-8"))
+    except BaseException:
+        try:
+            FileSystems.delete([tmp])
+        except Exception:  # noqa: BLE001 - the write's error is the one to report
+            pass
+        raise
     if FileSystems.exists(path):
         FileSystems.delete([path])
     FileSystems.rename([tmp], [path])
