@@ -8,7 +8,6 @@ import sys
 import time
 import urllib.parse
 
-
 from pipelines import tag_images
 from pipelines.outputs import read_dead_letters, read_summary, read_table
 from tests import image_cases
