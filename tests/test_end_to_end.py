@@ -124,6 +124,7 @@ def test_rerun_into_the_same_output_replaces_the_previous_results(small_sample, 
     (["--input", "/nonexistent/**/*.jpg"], "no files match --input"),
     (["--tagger", "magic"], "unknown --tagger 'magic'"),
     (["--manifest", "BADMANIFEST"], "has no 'path' column"),
+    (["--manifest", "TWICEMANIFEST"], "names a column more than once (path)"),
     (["--manifest", "/nonexistent/manifest.csv"], "does not exist"),
     (["--output", "/proc/not-writable"], "is not writable"),
     (["--window-minutes", "0"], "--window-minutes must be positive"),
@@ -135,7 +136,10 @@ def test_bad_command_line_stops_before_the_job_with_one_line(small_sample, tmp_p
                                                              args, message):
     bad_manifest = tmp_path / "m.csv"
     bad_manifest.write_text("file,camera\na.jpg,x\n")
-    args = [str(bad_manifest) if a == "BADMANIFEST" else a for a in args]
+    twice = tmp_path / "twice.csv"
+    twice.write_text("path,camera,path\na.jpg,x,b.jpg\n")
+    args = [{"BADMANIFEST": str(bad_manifest), "TWICEMANIFEST": str(twice)}.get(a, a)
+            for a in args]
     base = ["--input", os.path.join(small_sample, "images", "**", "*.jpg"),
             "--output", str(tmp_path / "o")]
     assert tag_images.main(base + args) == 2

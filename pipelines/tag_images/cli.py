@@ -113,6 +113,10 @@ def validate(opts):
         if "path" not in columns:
             raise UsageError(f"--manifest {opts.manifest!r} has no 'path' column "
                              f"(columns: {', '.join(columns) or 'none'})")
+        twice = sorted({c for c in columns if columns.count(c) > 1})
+        if twice:
+            raise UsageError(f"--manifest {opts.manifest!r} names a column more than once "
+                             f"({', '.join(twice)}): which one is meant is not clear")
     _check_writable(opts.output)
     return len(matched)  # distinct files
 
