@@ -20,7 +20,7 @@ setup(
                 "vehicle types and colours, joined and reduced into aggregates.",
     license="Apache-2.0",
     python_requires=">=3.11",
-    packages=find_packages(include=["traffic", "traffic.*", "transforms", "transforms.*",
+    packages=find_packages(include=["traffic", "traffic.*", "transforms", "transforms.*", "scenes",
                                     "pipelines", "pipelines.*"]),
     install_requires=requirements("requirements.txt"),
     extras_require={"test": requirements("requirements-test.txt")},

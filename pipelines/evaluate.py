@@ -40,6 +40,9 @@ def format_report(result):
                      f"{pct(r['precision']):>13}{pct(r['recall']):>10}")
     lines.append(f"colour accuracy over {result['matched']} matched vehicles: "
                  f"{pct(result['colour_accuracy']).strip()} %")
+    if result.get("excused"):
+        lines.append(f"left out: {result['excused']} detections of occluded or small vehicles "
+                     "(neither required nor counted against)")
     return "\n".join(lines)
 
 

@@ -1,12 +1,15 @@
 """Generate a synthetic rush-hour sample set with exact ground truth.
 
     python -m pipelines.generate_sample --output data/sample \
-        [--cameras 6] [--frames-per-camera 40] [--seed 2026]
+        [--cameras 6] [--frames-per-camera 40] [--seed 2026] \
+        [--geometry top-down|elevated|mixed] [--frozen-cameras 0]
 
 Writes DIR/images/<camera>/<frame>.jpg (with EXIF DateTimeOriginal),
 DIR/manifest.csv (path,camera,timestamp) and DIR/ground_truth.parquet (one row
 per vehicle wholly inside a frame: image, camera, timestamp, type, colour,
-x0, y0, x1, y1; x1/y1 exclusive).
+x0, y0, x1, y1 (x1/y1 exclusive), occluded (less than half of it visible),
+small (its box under 10 px on its shorter side)).  The renderers are in the
+``scenes`` package: test equipment, which no tagger imports.
 """
 
 import argparse
@@ -18,38 +21,45 @@ import sys
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from traffic import scene
+import scenes
 from traffic.imaging import encode_jpeg
 
 TRUTH_SCHEMA = pa.schema([
     ("image", pa.string()), ("camera", pa.string()), ("timestamp", pa.timestamp("s")),
     ("type", pa.string()), ("colour", pa.string()),
     ("x0", pa.int32()), ("y0", pa.int32()), ("x1", pa.int32()), ("y1", pa.int32()),
+    ("occluded", pa.bool_()), ("small", pa.bool_()),
 ])
 
 
 def _render_camera(args):
-    output, seed, index, frames = args
-    camera = scene.make_camera(seed, index)
+    output, seed, index, frames, geometry, frozen = args
+    camera = scenes.make_camera(seed, index, geometry)
     folder = os.path.join(output, "images", camera.name)
     os.makedirs(folder, exist_ok=True)
     manifest, truth = [], []
     for f in range(frames):
-        pixels, t, vehicles = scene.render_frame(seed, index, f, frames, camera)
+        pixels, t, vehicles, quality = scenes.render(
+            seed, index, f, frames, camera, frozen_after=frames // 2 if frozen else None)
         rel = f"images/{camera.name}/frame-{f:04d}.jpg"
         with open(os.path.join(output, rel), "wb") as fh:
-            fh.write(encode_jpeg(pixels, t))
+            fh.write(encode_jpeg(pixels, t, quality))
         manifest.append({"path": rel, "camera": camera.name, "timestamp": t.isoformat()})
         truth += [{"image": rel, "camera": camera.name, "timestamp": t,
                    "type": v.type, "colour": v.colour,
-                   "x0": v.x0, "y0": v.y0, "x1": v.x1, "y1": v.y1} for v in vehicles]
+                   "x0": v.x0, "y0": v.y0, "x1": v.x1, "y1": v.y1,
+                   "occluded": v.occluded, "small": v.small} for v in vehicles]
     return manifest, truth
 
 
-def generate(output, cameras=6, frames_per_camera=40, seed=2026, workers=None):
-    """Write the sample set; returns (images written, vehicles in the truth)."""
+def generate(output, cameras=6, frames_per_camera=40, seed=2026, workers=None,
+             geometry="top-down", frozen_cameras=0):
+    """Write the sample set; returns (images written, vehicles in the truth).
+    The first ``frozen_cameras`` cameras freeze half-way: from then on they
+    repeat one frame."""
     os.makedirs(output, exist_ok=True)
-    jobs = [(output, seed, i, frames_per_camera) for i in range(cameras)]
+    jobs = [(output, seed, i, frames_per_camera, geometry, i < frozen_cameras)
+            for i in range(cameras)]
     workers = workers or min(cameras, os.cpu_count() or 1)
     if workers > 1:
         with concurrent.futures.ProcessPoolExecutor(workers) as pool:
@@ -73,10 +83,19 @@ def main(argv=None):
     ap.add_argument("--cameras", type=int, default=6)
     ap.add_argument("--frames-per-camera", type=int, default=40)
     ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--geometry", choices=scenes.GEOMETRIES, default="top-down",
+                    help="top-down: a camera straight above the road; elevated: perspective "
+                         "cameras 6-15 m up looking along the road; mixed: every third camera "
+                         "top-down, the others elevated (default: top-down)")
+    ap.add_argument("--frozen-cameras", type=int, default=0, metavar="N",
+                    help="the first N cameras freeze half-way and repeat one frame")
     a = ap.parse_args(argv)
     if a.cameras < 1 or a.frames_per_camera < 1:
         ap.error("--cameras and --frames-per-camera must be at least 1")
-    images, vehicles = generate(a.output, a.cameras, a.frames_per_camera, a.seed)
+    if not 0 <= a.frozen_cameras <= a.cameras:
+        ap.error("--frozen-cameras must be between 0 and --cameras")
+    images, vehicles = generate(a.output, a.cameras, a.frames_per_camera, a.seed,
+                                geometry=a.geometry, frozen_cameras=a.frozen_cameras)
     print(f"wrote {images} images with {vehicles} vehicles to {a.output}")
     return 0
 

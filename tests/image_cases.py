@@ -7,7 +7,7 @@ import zlib
 import numpy as np
 from PIL import Image
 
-from traffic.scene import render_frame
+from scenes.topdown import render_frame
 
 
 def scene_pixels(seed=5, camera=0, frame=3):

@@ -23,3 +23,20 @@ def test_evaluate_counts_types_and_colours():
     assert r["types"]["car"] == {"true": 2, "counted": 2, "count_error": 0.0,
                                  "precision": 0.5, "recall": 0.5}
     assert r["types"]["bus"]["recall"] == 0.0 and r["types"]["truck"]["precision"] == 0.0
+
+
+def test_occluded_and_small_vehicles_are_neither_required_nor_counted_against():
+    row = lambda t, x, **flags: {"image": "a", "type": t, "colour": "red", "x0": x,  # noqa: E731
+                                 "y0": 0, "x1": x + 10, "y1": 10, **flags}
+    truth = pd.DataFrame([row("car", 0, occluded=False, small=False),
+                          row("car", 50, occluded=True, small=False),
+                          row("bus", 100, occluded=False, small=True),
+                          row("car", 150, occluded=True, small=False)])
+    found = pd.DataFrame([row("car", 0), row("car", 51), row("truck", 100), row("car", 300)])
+    r = evaluate(truth, found)
+    # required: one car; the detections on the hidden car and the tiny bus are left out;
+    # the one at x=300 matches nothing and stays a false positive; the missed hidden car is excused
+    assert r["types"]["car"] == {"true": 1, "counted": 2, "count_error": 1.0,
+                                 "precision": 0.5, "recall": 1.0}
+    assert r["types"]["truck"]["counted"] == 0 and r["types"]["bus"]["true"] == 0
+    assert r["matched"] == 1 and r["excused"] == 2

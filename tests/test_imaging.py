@@ -5,7 +5,7 @@ import pytest
 
 from tests import image_cases
 from traffic.imaging import UnreadableImage, decode_image, encode_jpeg
-from traffic.scene import HEIGHT, WIDTH
+from scenes.topdown import HEIGHT, WIDTH
 
 
 @pytest.mark.parametrize("reduce", [1, 2])

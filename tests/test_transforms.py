@@ -12,7 +12,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from pipelines.options import TagImagesOptions
 from tests import image_cases
 from tests.conftest import fn_api_pipeline
-from traffic import scene
+from scenes import topdown as scene
 from traffic.records import FAILED, MISSING, TAGGED, DeadLetter, ImageRef, ImageStatus, TaggedImage, Vehicle
 from transforms.join import AccountForImages, CatalogueImages, CountStatusesFn
 from transforms.read import MatchImages, ReadManifest

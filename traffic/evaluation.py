@@ -4,6 +4,11 @@ Detections and true vehicles are matched per image, greedily by IoU (highest
 first), at IoU >= 0.5.  Per type: the true and counted totals and their
 relative error; precision and recall, where a match counts only if the type
 is right too; and colour accuracy over all matched vehicles.
+
+Truth rows flagged ``occluded`` (less than half visible) or ``small`` (too few
+pixels to type), where the truth has those columns, are neither required nor
+counted against a tagger: they are not in the true totals, and a detection
+matched to one is left out of the counted totals too.
 """
 
 import numpy as np
@@ -40,16 +45,26 @@ def match(truth_boxes, found_boxes, threshold=0.5):
     return pairs
 
 
-def evaluate(truth, found, threshold=0.5):
-    """truth, found: pandas DataFrames with image, type, colour, x0, y0, x1, y1.
+def _excused(truth):
+    flags = [c for c in ("occluded", "small") if c in truth.columns]
+    if not flags:
+        return np.zeros(len(truth), dtype=bool)
+    return truth[flags].fillna(False).astype(bool).any(axis=1).to_numpy()
 
-    Returns {"types": {type: {...}}, "colour_accuracy": float, "matched": n}.
+
+def evaluate(truth, found, threshold=0.5):
+    """truth, found: pandas DataFrames with image, type, colour, x0, y0, x1, y1
+    (truth optionally with occluded and small).
+
+    Returns {"types": {type: {...}}, "colour_accuracy": float, "matched": n,
+    "excused": n}.
     """
     cols = ["x0", "y0", "x1", "y1"]
     per_type = {t: {"true": 0, "counted": 0, "correct": 0} for t in VEHICLE_TYPES}
-    colour_right = matched = 0
+    colour_right = matched = excused_found = 0
+    truth = truth.assign(_excused=_excused(truth))
     found_by_image = dict(tuple(found.groupby("image")))
-    for t in truth["type"]:
+    for t in truth.loc[~truth["_excused"], "type"]:
         per_type[t]["true"] += 1
     for t in found["type"]:
         per_type.setdefault(t, {"true": 0, "counted": 0, "correct": 0})["counted"] += 1
@@ -59,6 +74,10 @@ def evaluate(truth, found, threshold=0.5):
             continue
         for i, j in match(tr[cols].to_numpy(), fo[cols].to_numpy(), threshold):
             a, b = tr.iloc[i], fo.iloc[j]
+            if a["_excused"]:
+                per_type[b["type"]]["counted"] -= 1
+                excused_found += 1
+                continue
             matched += 1
             colour_right += a["colour"] == b["colour"]
             if a["type"] == b["type"]:
@@ -71,5 +90,5 @@ def evaluate(truth, found, threshold=0.5):
             "precision": c["correct"] / c["counted"] if c["counted"] else None,
             "recall": c["correct"] / c["true"] if c["true"] else None,
         }
-    return {"types": types, "matched": matched,
+    return {"types": types, "matched": matched, "excused": excused_found,
             "colour_accuracy": colour_right / matched if matched else None}

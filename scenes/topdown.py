@@ -1,4 +1,4 @@
-"""Synthetic rush-hour highway scenes with exact ground truth.
+"""Top-down cameras: synthetic rush-hour highway scenes with exact ground truth.
 
 A camera looks straight down on a straight highway (an overpass or mast camera,
 the road running left to right), at ``PIXELS_PER_METRE`` pixels per metre.
@@ -12,46 +12,23 @@ Everything is a pure function of (seed, camera index, frame index).
 """
 
 import dataclasses
-import datetime as dt
 import math
 
 import numpy as np
 
+from scenes.common import (CARGO_SHARES, HEIGHT, SIZES_M, WIDTH, TruthVehicle, camera_name,
+                           choose, density, frame_time, smooth_noise)
 from traffic.vocabulary import COLOUR_RGB, COLOUR_SHARES, TYPE_SHARES
 
-WIDTH, HEIGHT = 640, 360
 PIXELS_PER_METRE = 10.0
 LANE_WIDTH_M = 3.6
-RUSH_START = dt.datetime(2026, 3, 10, 7, 0, 0)
-RUSH_MINUTES = 120
-PEAK_MINUTE = 60
 # A vehicle is in the ground truth when it is whole and clear of the frame's
 # left and right edges (a vehicle touching the edge may be cut by it).
 EDGE_MARGIN_PX = 2
 
-# (length range m, width range m) per type; trucks are rigid or articulated.
-SIZES_M = {
-    "car": ((3.9, 4.9), (1.7, 1.9)),
-    "motorcycle": ((2.0, 2.3), (0.7, 0.9)),
-    "bus": ((11.0, 13.0), (2.5, 2.55)),
-    "truck_rigid": ((7.0, 9.5), (2.4, 2.5)),
-    "truck_artic": ((14.5, 16.5), (2.5, 2.55)),
-}
-CARGO_SHARES = {"white": .35, "silver": .2, "grey": .15, "blue": .1,
-                "red": .1, "green": .05, "yellow": .05}
 GLASS = np.array([38, 44, 56], dtype=np.float64)
 CHASSIS = np.array([20, 20, 22], dtype=np.float64)
 ROOF_UNIT = np.array([205, 205, 208], dtype=np.float64)
-
-
-@dataclasses.dataclass(frozen=True)
-class TruthVehicle:
-    type: str
-    colour: str
-    x0: int
-    y0: int
-    x1: int  # exclusive
-    y1: int  # exclusive
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,16 +44,7 @@ class CameraScene:
     background: np.ndarray  # float64 HxWx3
     lanes: tuple
     time_offset_s: float
-
-
-def camera_name(index):
-    return f"cam-{index + 1:02d}"
-
-
-def _choose(rng, shares):
-    names = list(shares)
-    p = np.array([shares[n] for n in names], dtype=np.float64)
-    return names[rng.choice(len(names), p=p / p.sum())]
+    geometry: str = "top-down"
 
 
 def make_camera(seed, index):
@@ -95,12 +63,12 @@ def make_camera(seed, index):
     img = np.empty((HEIGHT, WIDTH, 3))
     # verges: grass and soil, a static texture
     grass = np.array([70, 96, 52]) + rng.normal(0, 6, 3)
-    tex = _smooth_noise(rng, HEIGHT, WIDTH, 6) * 14
+    tex = smooth_noise(rng, HEIGHT, WIDTH, 6) * 14
     img[:] = grass + tex[..., None]
     # asphalt
     g = rng.uniform(58, 70)
     asphalt = np.array([g, g, g + 2.0])
-    road_tex = _smooth_noise(rng, HEIGHT, WIDTH, 3) * 3
+    road_tex = smooth_noise(rng, HEIGHT, WIDTH, 3) * 3
     road = (yy >= top) & (yy < top + road_h)
     img[road] = (asphalt + road_tex[..., None])[road]
     # median strip (concrete)
@@ -124,34 +92,6 @@ def make_camera(seed, index):
                 img[y:y + 2, dash] = white
     return CameraScene(name=camera_name(index), background=img, lanes=tuple(lanes),
                        time_offset_s=float(rng.uniform(0, 1)))
-
-
-def _smooth_noise(rng, h, w, cell):
-    """Zero-mean smooth noise in about [-1, 1], made of bilinear blobs."""
-    gh, gw = h // cell + 2, w // cell + 2
-    grid = rng.uniform(-1, 1, (gh, gw))
-    ys = np.linspace(0, gh - 1.001, h)
-    xs = np.linspace(0, gw - 1.001, w)
-    y0, x0 = ys.astype(int), xs.astype(int)
-    fy, fx = (ys - y0)[:, None], (xs - x0)[None, :]
-    a = grid[y0][:, x0]
-    b = grid[y0][:, x0 + 1]
-    c = grid[y0 + 1][:, x0]
-    d = grid[y0 + 1][:, x0 + 1]
-    return a * (1 - fy) * (1 - fx) + b * (1 - fy) * fx + c * fy * (1 - fx) + d * fy * fx
-
-
-def frame_time(camera, frame_index, frames_per_camera):
-    """Timestamp of a frame: evenly over the rush hour, offset per camera."""
-    step = RUSH_MINUTES * 60 / frames_per_camera
-    seconds = int((frame_index + camera.time_offset_s) * step)
-    return RUSH_START + dt.timedelta(seconds=seconds)
-
-
-def density(t):
-    """Traffic density in (0, 1] at time t: busiest at the peak minute."""
-    minute = (t - RUSH_START).total_seconds() / 60
-    return 0.45 + 0.55 * math.exp(-((minute - PEAK_MINUTE) / 35.0) ** 2)
 
 
 def _shade(rng, rgb):
@@ -197,7 +137,7 @@ def _draw_vehicle(img, rng, kind, colour, box, direction, ppm):
             a = x0 + int(frac * length)
             _paint(img, a, y0 + 6, a + 18, y1 - 6, ROOF_UNIT)
     else:  # truck: cab in `colour`, chassis gap, cargo box
-        cargo = _shade(rng, COLOUR_RGB[_choose(rng, CARGO_SHARES)])
+        cargo = _shade(rng, COLOUR_RGB[choose(rng, CARGO_SHARES)])
         _paint(img, x0, y0, x1, y1, cargo * 0.88)
         _paint(img, x0 + 1, y0 + 1, x1 - 1, y1 - 1, cargo)
         a, b = _band(x0, x1, direction, 0.0, 2.3, ppm)
@@ -220,8 +160,8 @@ def render_frame(seed, camera_index, frame_index, frames_per_camera, camera=None
     for lane in camera.lanes:
         x_m = -20.0 + rng.uniform(0, mean_gap)
         while x_m < WIDTH / ppm + 5:
-            kind = _choose(rng, TYPE_SHARES)
-            colour = _choose(rng, COLOUR_SHARES[kind])
+            kind = choose(rng, TYPE_SHARES)
+            colour = choose(rng, COLOUR_SHARES[kind])
             size_key = kind
             if kind == "truck":
                 size_key = "truck_rigid" if rng.uniform() < 0.5 else "truck_artic"
