@@ -68,11 +68,12 @@ def make_camera(seed, index):
     height = rng.uniform(6.0, 15.0)
     side = rng.uniform(-half - 7.0, half + 7.0)
     hfov = rng.uniform(48.0, 68.0)
-    f = (WIDTH / 2) / math.tan(math.radians(hfov) / 2)
-    horizon = rng.uniform(-0.45, 0.3) * HEIGHT  # vanishing point inside or above the frame
-    pitch = math.atan((HEIGHT / 2 - horizon) / f)
-    yaw = math.radians(rng.uniform(-30.0, 30.0)) - math.copysign(
-        min(abs(side) / 60.0, 0.25), side)  # beside the road: turned towards it
+    # aimed at a point of the road 30-90 m ahead: straight along it from above
+    # the road, diagonally across it from beside it
+    ahead = rng.uniform(30.0, 90.0)
+    target = rng.uniform(-0.5, 0.5) * half
+    yaw = math.atan2(target - side, ahead) + math.radians(rng.normal(0, 4.0))
+    pitch = math.atan2(height, math.hypot(ahead, target - side))
     cam = pinhole.camera(WIDTH, HEIGHT, hfov, (side, 0.0, height), yaw, pitch,
                          math.radians(rng.normal(0, 1.0)))
     background, y_near = _road(rng, cam, lanes, lane_w, median, two_way)
