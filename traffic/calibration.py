@@ -1,0 +1,232 @@
+"""What a fixed camera's own empty road teaches about its geometry.
+
+Road markings are painted on every highway: long, thin, bright lines along
+the road, one lane width apart.  On the camera's estimated empty road
+(``traffic.background``) this finds them (bright thin ridges, then a Hough
+transform), takes the point they converge to (the road's vanishing point; at
+infinity for a camera straight above the road, where they are parallel), and
+from their spacing the scale across the road.  Lane width is the one
+physical constant used (``LANE_WIDTH_M``: 3.5-3.75 m on highways).
+
+The result, ``RoadGeometry``, gives at any image point the road's direction
+(towards the vanishing point) and the scale across the road, in pixels per
+metre measured square to the road's direction in the image.  For a pinhole
+camera over a flat road that scale is proportional to the distance from the
+vanishing point (``scale = k * distance``), or constant when the lines are
+parallel.
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+from scipy import ndimage
+
+LANE_WIDTH_M = 3.6
+RIDGE_MIN = 12  # grey levels a marking stands above the road beside it
+MIN_LINE_PX = 18  # votes (marking pixels) a line needs
+MAX_LINES = 14
+VP_TOLERANCE_DEG = 2.0
+
+
+@dataclasses.dataclass(frozen=True)
+class RoadGeometry:
+    vanishing_point: tuple | None  # (u, v) in working pixels, None when at infinity
+    direction_deg: float  # road direction at the image centre (atan2 of dv, du; 0..180)
+    k: float  # scale = k * (v - v_vp) * sin(road angle): perspective
+    scale: float  # the scale everywhere (lines parallel), or at the image centre
+    lines: int  # marking lines the estimate rests on
+    width: int
+    height: int
+
+    def direction_at(self, u, v):
+        """Unit image vector(s) along the road at (u, v)."""
+        u, v = np.asarray(u, dtype=np.float64), np.asarray(v, dtype=np.float64)
+        if self.vanishing_point is None:
+            a = math.radians(self.direction_deg)
+            return np.broadcast_to(np.array([math.cos(a), math.sin(a)]),
+                                   np.broadcast(u, v).shape + (2,)).copy()
+        d = np.stack([self.vanishing_point[0] - u, self.vanishing_point[1] - v], axis=-1)
+        return d / np.maximum(np.linalg.norm(d, axis=-1, keepdims=True), 1e-9)
+
+    def scale_at(self, u, v):
+        """Pixels per metre across the road at (u, v)."""
+        u, v = np.asarray(u, dtype=np.float64), np.asarray(v, dtype=np.float64)
+        if self.vanishing_point is None:
+            return np.full(np.broadcast(u, v).shape, self.scale)
+        du, dv = u - self.vanishing_point[0], v - self.vanishing_point[1]
+        # along the row: (v - v_vp) * k metres apart; square to the road: times sin
+        return self.k * dv * dv / np.maximum(np.hypot(du, dv), 1e-9)
+
+
+def luminance(rgb):
+    return np.asarray(rgb, dtype=np.float64) @ np.array([0.299, 0.587, 0.114])
+
+
+def marking_pixels(road):
+    """(row, col) of bright thin ridges: a pixel well above the road on both
+    sides of it, along the row or the column (markings are 1-6 px wide)."""
+    lum = ndimage.uniform_filter(luminance(road), 1.5)
+    opened = ndimage.grey_opening(lum, size=(7, 7))
+    ridge = (lum - opened) > RIDGE_MIN
+    ridge &= lum > np.percentile(lum, 50)  # markings are among the brightest road pixels
+    ridge = ndimage.binary_opening(ridge, np.ones((1, 1), bool))
+    return np.nonzero(ridge)
+
+
+def hough_lines(rows, cols, shape, max_lines=MAX_LINES):
+    """The strongest lines through the points: [(theta, rho, votes)] with
+    x*cos(theta) + y*sin(theta) = rho, theta in [0, pi)."""
+    if len(rows) == 0:
+        return []
+    thetas = np.deg2rad(np.arange(0.0, 180.0, 0.5))
+    diag = int(math.ceil(math.hypot(*shape)))
+    rho = np.round(cols[:, None] * np.cos(thetas) + rows[:, None] * np.sin(thetas)).astype(int)
+    acc = np.zeros((len(thetas), 2 * diag + 1), dtype=np.int32)
+    np.add.at(acc, (np.broadcast_to(np.arange(len(thetas)), rho.shape), rho + diag), 1)
+    found = []
+    acc = acc.astype(np.float64)
+    for _ in range(max_lines):
+        t, r = np.unravel_index(acc.argmax(), acc.shape)
+        votes = acc[t, r]
+        if votes < MIN_LINE_PX:
+            break
+        found.append((float(thetas[t]), float(r - diag), int(votes)))
+        # suppress the neighbourhood (angles wrap around at 180 degrees)
+        for dt in range(-6, 7):
+            acc[(t + dt) % len(thetas), max(0, r - 4):r + 5] = 0
+    return found
+
+
+def _homogeneous(theta, rho):
+    return np.array([math.cos(theta), math.sin(theta), -rho])
+
+
+def vanishing_point(lines, tolerance_deg=VP_TOLERANCE_DEG):
+    """The point most lines pass through (homogeneous, (u, v, w); w ~ 0 at
+    infinity) and the indices of those lines: every pair's intersection is
+    tried, and the one most lines agree with (to within ``tolerance_deg`` of
+    direction) wins, refined by least squares over its lines."""
+    hs = [_homogeneous(t, r) for t, r, _ in lines]
+    weights = [v for _, _, v in lines]
+    best, best_support = None, []
+    for i in range(len(hs)):
+        for j in range(i + 1, len(hs)):
+            p = np.cross(hs[i], hs[j])
+            if not np.any(p):
+                continue
+            support = [k for k, h in enumerate(hs) if _agrees(h, p, tolerance_deg)]
+            score = sum(weights[k] for k in support)
+            if score > sum(weights[k] for k in best_support):
+                best, best_support = p, support
+    if best is None:
+        return None, []
+    a = np.array([hs[k] / np.linalg.norm(hs[k][:2]) * math.sqrt(weights[k])
+                  for k in best_support])
+    p = np.linalg.svd(a)[2][-1]
+    return p / np.linalg.norm(p), best_support
+
+
+def _agrees(line, point, tolerance_deg):
+    """Does ``line`` (homogeneous) pass (nearly) through ``point``?  Measured
+    as the angle between the line and the direction from the line's point
+    nearest the image origin to the point."""
+    n = line[:2] / np.linalg.norm(line[:2])
+    foot = -line[2] / np.linalg.norm(line[:2]) * n
+    direction = np.array([-n[1], n[0]])
+    if abs(point[2]) < 1e-12:
+        towards = point[:2]
+    else:
+        towards = point[:2] / point[2] - foot
+    norm = np.linalg.norm(towards)
+    if norm < 1e-9:
+        return True
+    cos = abs(float(np.dot(direction, towards / norm)))
+    return cos >= math.cos(math.radians(tolerance_deg))
+
+
+def comb_spacing(values, weights=None, resolution=None):
+    """The spacing of the evenly spaced peaks (lane markings) among
+    ``values``: the spacing whose comb of teeth, laid over the peaks, hits
+    most of them and leaves few teeth empty between the outermost ones (a
+    median or a missed marking leaves a few)."""
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) < 2:
+        return None
+    lo, hi = np.percentile(values, [0.5, 99.5])
+    if hi <= lo:
+        return None
+    resolution = resolution or (hi - lo) / 400
+    bins = max(8, int(math.ceil((hi - lo) / resolution)))
+    hist, edges = np.histogram(values, bins=bins, range=(lo, hi), weights=weights)
+    hist = ndimage.gaussian_filter1d(hist.astype(np.float64), 1.5)
+    centres = (edges[:-1] + edges[1:]) / 2
+    is_peak = (hist >= ndimage.maximum_filter1d(hist, 7)) & (hist > 0.25 * hist.max())
+    peaks, strength = centres[is_peak], hist[is_peak]
+    if len(peaks) < 2:
+        return None
+    best, best_score = None, -np.inf
+    span = peaks.max() - peaks.min()
+    for i in range(len(peaks)):
+        for j in range(i + 1, len(peaks)):
+            gap = abs(peaks[j] - peaks[i])
+            for parts in (1, 2, 3):
+                d = gap / parts
+                if d < 6 * resolution:
+                    continue
+                offsets = (peaks - peaks[i]) / d
+                hit = np.abs(offsets - np.round(offsets)) < 0.12
+                teeth = int(round(span / d)) + 1
+                found = len(set(np.round(offsets[hit]).astype(int)))
+                empty = max(0, teeth - found)
+                score = strength[hit].sum() / strength.sum() * found - 0.6 * empty
+                if score > best_score + 1e-9 or (abs(score - best_score) <= 1e-9 and d < best):
+                    best, best_score = d, score
+    return best
+
+
+def calibrate(road, lane_width_m=LANE_WIDTH_M):
+    """RoadGeometry of a camera from its empty road (uint8 RGB), or None
+    where too few markings are seen to tell."""
+    h, w = road.shape[:2]
+    rows, cols = marking_pixels(road)
+    lines = hough_lines(rows, cols, (h, w))
+    if len(lines) < 2:
+        return None
+    p, members = vanishing_point(lines)
+    if p is None or len(members) < 2:
+        return None
+    centre = np.array([w / 2, h / 2])
+    at_infinity = abs(p[2]) < 1e-9 or np.linalg.norm(p[:2] / p[2] - centre) > 50 * max(w, h)
+    if at_infinity:
+        direction = np.array([p[0], p[1]]) / np.linalg.norm(p[:2])
+        angle = math.degrees(math.atan2(direction[1], direction[0])) % 180
+        n = np.array([-direction[1], direction[0]])
+        spacing = comb_spacing(cols * n[0] + rows * n[1], resolution=0.25)
+        if spacing is None:
+            return None
+        return RoadGeometry(None, angle, 0.0, spacing / lane_width_m, len(members), w, h)
+    vp = p[:2] / p[2]
+    # Every line through the vanishing point, by its slope c = du/dv: lines
+    # evenly spaced on the road are evenly spaced in c (for a camera without
+    # roll), and two lines dc apart are (v - v_vp) * dc apart along a row.
+    below = rows - vp[1] >= 12
+    dv = rows[below] - vp[1]
+    c = (cols[below] - vp[0]) / dv
+    dc = comb_spacing(c, weights=dv, resolution=0.004)
+    if dc is None:
+        return None
+    geometry = RoadGeometry((float(vp[0]), float(vp[1])), 0.0, dc / lane_width_m, 0.0,
+                            len(members), w, h)
+    d = geometry.direction_at(centre[0], centre[1])
+    return dataclasses.replace(
+        geometry, direction_deg=math.degrees(math.atan2(d[1], d[0])) % 180,
+        scale=float(geometry.scale_at(centre[0], centre[1])))
+
+
+def _foot(theta, rho):
+    return np.array([rho * math.cos(theta), rho * math.sin(theta)])
+
+
+def _dir(theta):
+    return np.array([-math.sin(theta), math.cos(theta)])
