@@ -47,7 +47,7 @@ def run(input_dir, output, samples=bg.DEFAULT_SAMPLES, window_minutes=15.0,
                     decoded.append((rank, decode_image(f.read(), reduce=bg.WORK_REDUCE).pixels))
             except (OSError, UnreadableImage):
                 continue
-        backgrounds[camera] = bg.background_from_samples(decoded[:samples], samples)
+        backgrounds[camera] = bg.background_from_samples(decoded, samples)
     per_camera, windows, counts = {}, {}, {"tagged": 0, "failed": 0}
     vehicle_rows, image_rows, dead = [], [], []
     for camera, images in cameras.items():

@@ -59,15 +59,36 @@ def _channel_max(d):
     return np.maximum(np.maximum(d[..., 0], d[..., 1]), d[..., 2])
 
 
+def channel_gains(pixels, reference):
+    """Per-channel gain of a frame against a reference view of the same
+    camera: the median ratio over the pixels, which the road, verges and sky
+    (most of any frame) decide, not the vehicles.  It follows the light
+    through the day, passing clouds and the camera's exposure."""
+    step = (slice(None, None, 3), slice(None, None, 3))  # a sparse grid decides it as well
+    ratio = ((np.asarray(pixels[step], dtype=np.float32) + 1.0)
+             / (np.asarray(reference[step], dtype=np.float32) + 1.0))
+    return np.median(ratio.reshape(-1, 3), axis=0)
+
+
+def normalise_light(pixels, gains):
+    """A frame divided by its gains (int16, clipped to 0..255)."""
+    return np.clip(np.asarray(pixels, dtype=np.float32) / gains, 0, 255).round().astype(np.int16)
+
+
 def estimate_background(frames):
     """The empty road behind a list of same-sized uint8 RGB frames.
 
-    Per pixel: the sample with the most other samples within
-    CLUSTER_TOLERANCE, and the mean of that cluster.
+    Every frame is first brought to the sample's common light (its gains
+    against the per-pixel median of the sample).  Then per pixel: the sample
+    with the most other samples within CLUSTER_TOLERANCE, and the mean of
+    that cluster.
     """
     if not frames:
         raise ValueError("no frames to estimate a background from")
     stack = np.stack([np.asarray(f, dtype=np.int16) for f in frames])
+    if len(stack) >= 3:
+        rough = np.median(stack, axis=0)
+        stack = np.stack([normalise_light(f, channel_gains(f, rough)) for f in stack])
     k = len(stack)
     support = np.ones((k,) + stack.shape[1:3], dtype=np.int16)  # each sample supports itself
     for i in range(k - 1):  # each pair once
@@ -83,13 +104,23 @@ def estimate_background(frames):
 
 def background_from_samples(samples, size=DEFAULT_SAMPLES):
     """The empty road from [(rank, working-size pixels)] of one camera: the
-    ``size`` best-ranked frames of the camera's most common size, so it is
-    always the same frames whatever the order they came in, and unreadable
-    candidates do not change the answer while enough readable ones remain."""
+    ``size`` best-ranked distinct frames of the camera's most common size, so
+    it is always the same frames whatever the order they came in, unreadable
+    candidates do not change the answer while enough readable ones remain,
+    and a frozen camera's repeats of one frame count once (they would
+    otherwise make that frame's vehicles part of the road)."""
     samples = sorted(samples, key=lambda s: s[0])
     shapes = collections.Counter(p.shape for _, p in samples)
     shape = max(shapes, key=lambda s: (shapes[s], s))
-    return estimate_background([p for _, p in samples if p.shape == shape][:size])
+    distinct, seen = [], set()
+    for _, p in samples:
+        if p.shape != shape:
+            continue
+        digest = hashlib.sha1(np.ascontiguousarray(p).tobytes()).digest()
+        if digest not in seen:
+            seen.add(digest)
+            distinct.append(p)
+    return estimate_background(distinct[:size])
 
 
 def foreground_mask(pixels, background):
@@ -98,7 +129,8 @@ def foreground_mask(pixels, background):
         raise ValueError(
             f"frame is {pixels.shape[1]}x{pixels.shape[0]} at working scale but the "
             f"camera's background is {background.shape[1]}x{background.shape[0]}")
-    diff = _channel_max(pixels.astype(np.int16) - background.astype(np.int16))
+    frame = normalise_light(pixels, channel_gains(pixels, background))
+    diff = _channel_max(frame - background.astype(np.int16))
     mask = diff > FOREGROUND_THRESHOLD
     return ndimage.binary_opening(mask, structure=np.ones((2, 2), dtype=bool))
 

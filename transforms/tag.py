@@ -71,9 +71,10 @@ class EstimateBackgrounds(beam.PTransform):
     """ImageRefs -> (camera, empty-road image) per camera.
 
     Twice ``samples`` candidates per camera are decoded (small, at working
-    scale), so that a few unreadable files among them do not change which
-    frames make the estimate; only the best-ranked ``samples`` decoded ones
-    per camera are shuffled (a Top combine, lifted before the shuffle)."""
+    scale), so that a few unreadable files, or a frozen camera's repeated
+    frames, among them do not change which frames make the estimate; the
+    decoded candidates meet per camera (a Top combine, lifted before the
+    shuffle) and the best-ranked ``samples`` distinct ones make the road."""
 
     def __init__(self, samples=bg.DEFAULT_SAMPLES, reduce=bg.WORK_REDUCE,
                  max_pixels=DEFAULT_MAX_PIXELS):
@@ -90,8 +91,8 @@ class EstimateBackgrounds(beam.PTransform):
                 | "OnePerSample" >> beam.FlatMap(lambda kv: [(kv[0], s) for s in kv[1]])
                 | "Spread" >> beam.Reshuffle()
                 | "DecodeSample" >> beam.ParDo(_DecodeSample(self.reduce, self.max_pixels))
-                | "KeepBestDecoded" >> beam.combiners.Top.SmallestPerKey(
-                    size, key=lambda s: (s[0], s[1]))
+                | "DecodedPerCamera" >> beam.combiners.Top.SmallestPerKey(
+                    2 * size, key=lambda s: (s[0], s[1]))
                 | "EmptyRoad" >> beam.MapTuple(lambda camera, samples: (
                     camera, bg.background_from_samples([(r, p) for r, _, p in samples], size))))
 
