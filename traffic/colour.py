@@ -1,45 +1,70 @@
-"""Colour naming in CIELAB: pure numpy.
+"""Colour naming: pure numpy.
 
 ``name_colour`` takes the pixels of one vehicle and returns the name, from the
-shared 12-name vocabulary, of its dominant colour.  Every pixel votes for its
-nearest reference colour in CIELAB and the name with most votes wins, so glass,
-tyres, roof fittings and shadow (a minority of a vehicle's pixels, and of other
-colours) do not pull the answer the way an average would.
+shared 12-name vocabulary, of its paint.  Names are regions of a perceptual
+colour space (Oklab: lightness L, chroma C, hue h), not distances to one
+reference value per name, so each name holds over its whole range: light and
+dark, vivid and muted.  Hue decides among the chromatic names (it survives
+shade and a low sun, which change lightness and chroma); lightness decides
+among the neutral ones (black, grey, silver, white), and between orange and
+brown, read from the vehicle's lit pixels rather than its shaded ones.
+
+The boundaries follow the everyday use of the names (hue sectors of the
+basic colour terms; beige as a light, muted yellow-orange); they are not
+taken from any renderer's paints.
 """
 
 import numpy as np
 
-from traffic.vocabulary import COLOUR_RGB, COLOURS
+from traffic.vocabulary import COLOURS
 
-# sRGB D65 -> XYZ
-_RGB_TO_XYZ = np.array([[0.4124564, 0.3575761, 0.1804375],
-                        [0.2126729, 0.7151522, 0.0721750],
-                        [0.0193339, 0.1191920, 0.9503041]])
-_WHITE = np.array([0.95047, 1.0, 1.08883])
+# linear sRGB -> LMS -> Oklab (Ottosson 2020)
+_OK_M1 = np.array([[0.4122214708, 0.5363325363, 0.0514459929],
+                   [0.2119034982, 0.6806995451, 0.1073969566],
+                   [0.0883024619, 0.2817188376, 0.6299787005]])
+_OK_M2 = np.array([[0.2104542553, 0.7936177850, -0.0040720468],
+                   [1.9779984951, -2.4285922050, 0.4505937099],
+                   [0.0259040371, 0.7827717662, -0.8086757660]])
+
+NEUTRAL_CHROMA = 0.035  # below this a pixel has no colour of its own
+NEUTRAL_LIGHTNESS = ((0.34, "black"), (0.70, "grey"), (0.875, "silver"), (9.0, "white"))
+HUE_SECTORS = ((40, "red"), (85, "warm"), (115, "yellow"), (200, "green"), (290, "blue"),
+               (345, "purple"), (361, "red"))  # upper bounds, degrees
+BEIGE = {"max_chroma": 0.085, "min_lightness": 0.70}
+ORANGE_MIN_LIGHTNESS = 0.60  # of the lit pixels: darker is brown
+CHROMATIC_SHARE = 0.2
+LIT_QUANTILE = 75  # the lit side of a vehicle: its brighter quarter of pixels
+NEUTRALS = frozenset({"white", "silver", "grey", "black"})
+_INDEX = {name: i for i, name in enumerate(COLOURS)}
 
 
-def rgb_to_lab(rgb):
-    """sRGB (uint8 or float 0-255, shape (..., 3)) to CIELAB (float, (..., 3))."""
+def _linear(rgb):
     c = np.asarray(rgb, dtype=np.float64) / 255.0
-    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-    xyz = linear @ _RGB_TO_XYZ.T / _WHITE
-    eps = 216 / 24389
-    f = np.where(xyz > eps, np.cbrt(xyz), (24389 / 27 * xyz + 16) / 116)
-    lab = np.empty_like(f)
-    lab[..., 0] = 116 * f[..., 1] - 16
-    lab[..., 1] = 500 * (f[..., 0] - f[..., 1])
-    lab[..., 2] = 200 * (f[..., 1] - f[..., 2])
-    return lab
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
 
 
-REFERENCE_LAB = rgb_to_lab(np.array([COLOUR_RGB[n] for n in COLOURS]))
+def rgb_to_oklch(rgb):
+    """sRGB (..., 3) to Oklab lightness (0-1), chroma and hue (degrees)."""
+    lab = np.cbrt(_linear(rgb) @ _OK_M1.T) @ _OK_M2.T
+    chroma = np.hypot(lab[..., 1], lab[..., 2])
+    hue = np.degrees(np.arctan2(lab[..., 2], lab[..., 1])) % 360
+    return lab[..., 0], chroma, hue
 
 
-def nearest_colour_index(lab):
-    """Index into COLOURS of the nearest reference, per Lab pixel (CIE76)."""
-    lab = np.asarray(lab, dtype=np.float64).reshape(-1, 3)
-    d = ((lab[:, None, :] - REFERENCE_LAB[None, :, :]) ** 2).sum(axis=2)
-    return d.argmin(axis=1)
+def _pixel_names(lightness, chroma, hue):
+    """Index into COLOURS per pixel; orange/brown are settled per vehicle,
+    so warm pixels come back as orange here."""
+    names = np.empty(lightness.shape, dtype=np.int64)
+    neutral = chroma < NEUTRAL_CHROMA
+    for limit, name in reversed(NEUTRAL_LIGHTNESS):
+        names[neutral & (lightness < limit)] = _INDEX[name]
+    sector = np.searchsorted(np.array([b for b, _ in HUE_SECTORS]), hue, side="right")
+    sector_names = np.array([_INDEX.get(n, _INDEX["orange"]) for _, n in HUE_SECTORS])
+    names[~neutral] = sector_names[np.minimum(sector[~neutral], len(HUE_SECTORS) - 1)]
+    warmish = ~neutral & (hue >= HUE_SECTORS[0][0]) & (hue < HUE_SECTORS[2][0])
+    beige = warmish & (chroma < BEIGE["max_chroma"]) & (lightness >= BEIGE["min_lightness"])
+    names[beige] = _INDEX["beige"]
+    return names
 
 
 def colour_votes(pixels):
@@ -47,35 +72,36 @@ def colour_votes(pixels):
     pixels = np.asarray(pixels).reshape(-1, 3)
     if len(pixels) == 0:
         return np.zeros(len(COLOURS), dtype=np.int64)
-    return np.bincount(nearest_colour_index(rgb_to_lab(pixels)),
-                       minlength=len(COLOURS))
+    return np.bincount(_pixel_names(*rgb_to_oklch(pixels)), minlength=len(COLOURS))
 
 
-NEUTRALS = frozenset({"white", "silver", "grey", "black"})
 _CHROMATIC = np.array([c not in NEUTRALS for c in COLOURS])
-CHROMATIC_SHARE = 0.2
 
 
 def name_colour(pixels):
     """Name of the paint colour of a vehicle's RGB pixels (any shape (..., 3)).
 
-    Tyres, glass, trim, engines and shadow are neutral (black, grey, silver)
-    and on a motorcycle or a small car can outnumber the paint.  So when at
-    least CHROMATIC_SHARE of the pixels have a chromatic colour, the answer
-    is the chromatic colour with the most votes weighted by chroma (a
-    saturated red outweighs the same red in shadow, which reads as brown);
-    otherwise it is the colour with most votes.  Ties go to the earlier name
-    in the vocabulary, so the answer is deterministic.  Raises ValueError on
-    no pixels.
+    Tyres, glass, trim, engines and shadow are neutral and on a motorcycle or
+    a small car can outnumber the paint.  So when at least CHROMATIC_SHARE of
+    the pixels have a colour, the answer is the chromatic name with the most
+    votes weighted by chroma (a saturated paint outweighs its greyish
+    reflections); otherwise the neutral name of the vehicle's lit pixels.
+    Orange and brown are one hue family told apart by the lightness of its
+    lit pixels.  Ties go to the earlier name in the vocabulary, so the answer
+    is deterministic.  Raises ValueError on no pixels.
     """
     pixels = np.asarray(pixels).reshape(-1, 3)
     if len(pixels) == 0:
         raise ValueError("no pixels to name a colour from")
-    lab = rgb_to_lab(pixels)
-    index = nearest_colour_index(lab)
-    chromatic = _CHROMATIC[index]
+    lightness, chroma, hue = rgb_to_oklch(pixels)
+    names = _pixel_names(lightness, chroma, hue)
+    chromatic = _CHROMATIC[names]
     if chromatic.mean() >= CHROMATIC_SHARE:
-        chroma = np.hypot(lab[chromatic, 1], lab[chromatic, 2])
-        weights = np.bincount(index[chromatic], weights=chroma, minlength=len(COLOURS))
-        return COLOURS[int(weights.argmax())]
-    return COLOURS[int(np.bincount(index, minlength=len(COLOURS)).argmax())]
+        weights = np.bincount(names[chromatic], weights=chroma[chromatic], minlength=len(COLOURS))
+        best = COLOURS[int(weights.argmax())]
+        if best == "orange":
+            lit = np.percentile(lightness[names == _INDEX["orange"]], LIT_QUANTILE)
+            best = "orange" if lit >= ORANGE_MIN_LIGHTNESS else "brown"
+        return best
+    lit = np.percentile(lightness[~chromatic], LIT_QUANTILE)
+    return next(name for limit, name in NEUTRAL_LIGHTNESS if lit < limit)
