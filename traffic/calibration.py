@@ -147,9 +147,9 @@ def _agrees(line, point, tolerance_deg):
 
 def comb_spacing(values, weights=None, resolution=None):
     """The spacing of the evenly spaced peaks (lane markings) among
-    ``values``: the spacing whose comb of teeth, laid over the peaks, hits
-    most of them and leaves few teeth empty between the outermost ones (a
-    median or a missed marking leaves a few)."""
+    ``values``: the gap between neighbouring peaks that most other gaps
+    agree with, once or twice over (a missed marking), with gaps shorter
+    than it (medians, shoulders, stray marks) counting against it."""
     values = np.asarray(values, dtype=np.float64)
     if len(values) < 2:
         return None
@@ -162,26 +162,23 @@ def comb_spacing(values, weights=None, resolution=None):
     hist = ndimage.gaussian_filter1d(hist.astype(np.float64), 1.5)
     centres = (edges[:-1] + edges[1:]) / 2
     is_peak = (hist >= ndimage.maximum_filter1d(hist, 7)) & (hist > 0.25 * hist.max())
-    peaks, strength = centres[is_peak], hist[is_peak]
+    peaks = centres[is_peak]
     if len(peaks) < 2:
         return None
+    # The gaps between neighbouring markings: most are one lane, a missed
+    # marking makes one two lanes, a median or a shoulder makes one shorter.
+    gaps = np.diff(np.sort(peaks))
     best, best_score = None, -np.inf
-    span = peaks.max() - peaks.min()
-    for i in range(len(peaks)):
-        for j in range(i + 1, len(peaks)):
-            gap = abs(peaks[j] - peaks[i])
-            for parts in (1, 2, 3):
-                d = gap / parts
-                if d < 6 * resolution:
-                    continue
-                offsets = (peaks - peaks[i]) / d
-                hit = np.abs(offsets - np.round(offsets)) < 0.12
-                teeth = int(round(span / d)) + 1
-                found = len(set(np.round(offsets[hit]).astype(int)))
-                empty = max(0, teeth - found)
-                score = strength[hit].sum() / strength.sum() * found - 0.6 * empty
-                if score > best_score + 1e-9 or (abs(score - best_score) <= 1e-9 and d < best):
-                    best, best_score = d, score
+    for d in gaps:
+        if d < 6 * resolution:
+            continue
+        ratio = gaps / d
+        score = (np.abs(ratio - 1) < 0.1).sum() + 0.5 * (np.abs(ratio - 2) < 0.15).sum() \
+            - 0.5 * (ratio < 0.8).sum()
+        if score > best_score + 1e-9:
+            best, best_score = d, score
+    if best is not None:
+        best = float(np.median(gaps[np.abs(gaps / best - 1) < 0.1]))
     return best
 
 
@@ -210,7 +207,9 @@ def calibrate(road, lane_width_m=LANE_WIDTH_M):
     # Every line through the vanishing point, by its slope c = du/dv: lines
     # evenly spaced on the road are evenly spaced in c (for a camera without
     # roll), and two lines dc apart are (v - v_vp) * dc apart along a row.
-    below = rows - vp[1] >= 12
+    # Only the nearer part of the road: far away, where each pixel has seen
+    # the most traffic, the empty-road estimate keeps traces of vehicles.
+    below = rows - vp[1] >= max(12.0, 0.35 * (h - vp[1]))
     dv = rows[below] - vp[1]
     c = (cols[below] - vp[0]) / dv
     dc = comb_spacing(c, weights=dv, resolution=0.004)
