@@ -145,11 +145,35 @@ def _agrees(line, point, tolerance_deg):
     return cos >= math.cos(math.radians(tolerance_deg))
 
 
-def comb_spacing(values, weights=None, resolution=None):
+def _chain(peaks, start, d, tolerance=0.1, max_misses=1):
+    """Members of the evenly spaced chain through peak ``start`` with step
+    ``d``, both ways, and how many markings inside it were missing (one in a
+    row may be stepped over)."""
+    members, misses = {start}, 0
+    for sign in (1, -1):
+        at, pending = peaks[start], 0
+        while True:
+            at += sign * d
+            if at < peaks[0] - d / 2 or at > peaks[-1] + d / 2:
+                break
+            near = np.abs(peaks - at)
+            k = int(near.argmin())
+            if near[k] <= tolerance * d and k not in members:
+                members.add(k)
+                at, misses, pending = peaks[k], misses + pending, 0
+            else:
+                pending += 1
+                if pending > max_misses:
+                    break
+    return members, misses
+
+
+def comb_spacing(values, weights=None, resolution=None, min_peak=0.25):
     """The spacing of the evenly spaced peaks (lane markings) among
-    ``values``: the gap between neighbouring peaks that most other gaps
-    agree with, once or twice over (a missed marking), with gaps shorter
-    than it (medians, shoulders, stray marks) counting against it."""
+    ``values``: the step of the strongest chains of evenly spaced peaks (one
+    on each side of a median, side by side), each marking weighted by its
+    strength (capped, so one solid edge line cannot outweigh a chain), so
+    that stray marks, which are weaker and not evenly spaced, lose."""
     values = np.asarray(values, dtype=np.float64)
     if len(values) < 2:
         return None
@@ -161,24 +185,34 @@ def comb_spacing(values, weights=None, resolution=None):
     hist, edges = np.histogram(values, bins=bins, range=(lo, hi), weights=weights)
     hist = ndimage.gaussian_filter1d(hist.astype(np.float64), 1.5)
     centres = (edges[:-1] + edges[1:]) / 2
-    is_peak = (hist >= ndimage.maximum_filter1d(hist, 7)) & (hist > 0.25 * hist.max())
-    peaks = centres[is_peak]
+    is_peak = (hist >= ndimage.maximum_filter1d(hist, 7)) & (hist > min_peak * hist.max())
+    peaks, strength = centres[is_peak], hist[is_peak]
     if len(peaks) < 2:
         return None
-    # The gaps between neighbouring markings: most are one lane, a missed
-    # marking makes one two lanes, a median or a shoulder makes one shorter.
-    gaps = np.diff(np.sort(peaks))
+    # one strong line (a solid edge line) must not outweigh a regular chain
+    strength = np.minimum(strength, 1.5 * np.median(strength))
+    candidates = {abs(peaks[j] - peaks[i]) / n for i in range(len(peaks))
+                  for j in range(i + 1, len(peaks)) for n in (1, 2, 3)}
     best, best_score = None, -np.inf
-    for d in gaps:
+    for d in sorted(candidates):
         if d < 6 * resolution:
             continue
-        ratio = gaps / d
-        score = (np.abs(ratio - 1) < 0.1).sum() + 0.5 * (np.abs(ratio - 2) < 0.15).sum() \
-            - 0.5 * (ratio < 0.8).sum()
+        chains = []
+        for start in range(len(peaks)):
+            members, misses = _chain(peaks, start, d)
+            if len(members) >= 2:
+                chains.append((strength[list(members)].sum() - 0.6 * strength.mean() * misses,
+                               members))
+        chains.sort(key=lambda c: -c[0])
+        if not chains:
+            continue
+        score, taken = chains[0][0], chains[0][1]
+        for other, members in chains[1:]:  # the other side of a median: beside it
+            if max(members) < min(taken) or min(members) > max(taken):
+                score += other
+                break
         if score > best_score + 1e-9:
             best, best_score = d, score
-    if best is not None:
-        best = float(np.median(gaps[np.abs(gaps / best - 1) < 0.1]))
     return best
 
 
@@ -199,7 +233,8 @@ def calibrate(road, lane_width_m=LANE_WIDTH_M):
         direction = np.array([p[0], p[1]]) / np.linalg.norm(p[:2])
         angle = math.degrees(math.atan2(direction[1], direction[0])) % 180
         n = np.array([-direction[1], direction[0]])
-        spacing = comb_spacing(cols * n[0] + rows * n[1], resolution=0.25)
+        # dashed lines (a quarter painted) against solid ones over the whole frame
+        spacing = comb_spacing(cols * n[0] + rows * n[1], resolution=0.25, min_peak=0.15)
         if spacing is None:
             return None
         return RoadGeometry(None, angle, 0.0, spacing / lane_width_m, len(members), w, h)
