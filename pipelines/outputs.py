@@ -12,7 +12,7 @@ from traffic import records
 from transforms.write import PART, SUMMARY, join_path
 
 SCHEMAS = {"vehicles": records.VEHICLES_SCHEMA, "images": records.IMAGES_SCHEMA,
-           "windows": records.WINDOWS_SCHEMA}
+           "windows": records.WINDOWS_SCHEMA, "cameras": records.CAMERAS_SCHEMA}
 
 
 def read_table(output, name):

@@ -32,7 +32,7 @@ def fn_api_pipeline(**options):
 
 def same_outputs(a, b):
     assert read_summary(a) == read_summary(b)
-    for name in ("vehicles", "images", "windows"):
+    for name in ("vehicles", "images", "windows", "cameras"):
         x, y = read_table(a, name), read_table(b, name)
         key = list(x.columns)
         pd.testing.assert_frame_equal(x.sort_values(key).reset_index(drop=True),

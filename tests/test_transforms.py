@@ -13,7 +13,8 @@ from pipelines.options import TagImagesOptions
 from tests import image_cases
 from tests.conftest import fn_api_pipeline
 from scenes import topdown as scene
-from traffic.records import FAILED, MISSING, TAGGED, DeadLetter, ImageRef, ImageStatus, TaggedImage, Vehicle
+from traffic.records import (FAILED, MISSING, TAGGED, CameraGeometry, DeadLetter, ImageRef,
+                             ImageStatus, TaggedImage, Vehicle)
 from transforms.join import AccountForImages, CatalogueImages, CountStatusesFn
 from transforms.read import MatchImages, ReadManifest
 from transforms.tag import EstimateBackgrounds, TagImages
@@ -98,8 +99,8 @@ def test_estimate_backgrounds_recovers_the_empty_road(small_sample):
     half = truth.reshape(scene.HEIGHT // 2, 2, scene.WIDTH // 2, 2, 3).mean(axis=(1, 3))
 
     def close_to_truth(backgrounds):
-        [(camera, road)] = backgrounds
-        assert camera == "cam-01" and road.shape == half.shape
+        [(camera, (road, frames))] = backgrounds
+        assert camera == "cam-01" and road.shape == half.shape and frames == 8
         err = np.abs(road.astype(float) - half).max(axis=2)
         assert np.median(err) < 4 and (err > 20).mean() < 0.01, (np.median(err), (err > 20).mean())
 
@@ -131,10 +132,19 @@ def test_tag_images_tags_good_frames_and_dead_letters_bad_ones(small_sample, tmp
             assert t.timestamp is not None  # from EXIF: the ref had none
             assert len(t.vehicles) > 5 and all(v.image == t.image for v in t.vehicles)
 
+    def camera_ok(cameras):
+        [c] = cameras  # a top-down camera: parallel road lines, left to right, 10 px/m
+        assert c.camera == "cam-02" and c.vanishing_u is None and c.scale_k is None
+        assert min(c.direction_deg, 180 - c.direction_deg) < 2
+        assert abs(c.scale_centre / scene.PIXELS_PER_METRE - 1) < 0.1, c
+        assert (c.width, c.height) == (scene.WIDTH, scene.HEIGHT) and c.marking_lines >= 2
+        assert c.sample_frames == 8  # all of cam-02's readable frames
+
     with fn_api_pipeline() as p:
-        tagged, dead = p | beam.Create(refs) | TagImages(tag_options())
+        tagged, dead, cameras = p | beam.Create(refs) | TagImages(tag_options())
         assert_that(tagged, tagged_ok, label="tagged")
         assert_that(dead, dead_ok, label="dead")
+        assert_that(cameras, camera_ok, label="cameras")
 
 
 def test_write_outputs_writes_every_table_and_the_summary_last(tmp_path):
@@ -157,6 +167,8 @@ def test_write_outputs_writes_every_table_and_the_summary_last(tmp_path):
             "statuses": p | "S" >> beam.Create([status, failed]),
             "dead": p | "D" >> beam.Create([dead]),
             "windows": p | "W" >> beam.Create([window]),
+            "cameras": p | "G" >> beam.Create([CameraGeometry(
+                "east", 640.0, 120.5, 95.0, 0.25, 12.5, 6, 21, 1280, 720)]),
             "per_camera": p | "C" >> beam.Create([("east", stats)]),
             "overall": p | "O" >> beam.Create([stats]),
             "image_counts": p | "I" >> beam.Create([{"inputs": 2, "tagged": 1, "failed": 1}]),
@@ -174,6 +186,10 @@ def test_write_outputs_writes_every_table_and_the_summary_last(tmp_path):
     assert vehicles.to_dict("records")[0]["x1"] == 41 and len(vehicles) == 1
     assert sorted(pd.read_parquet(os.path.join(out, "images"))["status"]) == ["failed", "tagged"]
     assert len(pd.read_parquet(os.path.join(out, "windows"))) == 4  # one row per type
+    assert pd.read_parquet(os.path.join(out, "cameras")).to_dict("records") == [
+        {"camera": "east", "vanishing_u": 640.0, "vanishing_v": 120.5, "direction_deg": 95.0,
+         "scale_k": 0.25, "scale_centre": 12.5, "marking_lines": 6, "sample_frames": 21,
+         "width": 1280, "height": 720}]
     lines = [json.loads(line) for path in glob.glob(os.path.join(out, "dead_letter", "*.jsonl"))
              for line in open(path)]
     assert lines == [{"image": "/d/b.jpg", "stage": "decode", "error": "bad"}]

@@ -102,13 +102,13 @@ def estimate_background(frames):
     return (total / members.sum(axis=0)[..., None]).round().astype(np.uint8)
 
 
-def background_from_samples(samples, size=DEFAULT_SAMPLES):
-    """The empty road from [(rank, working-size pixels)] of one camera: the
-    ``size`` best-ranked distinct frames of the camera's most common size, so
-    it is always the same frames whatever the order they came in, unreadable
-    candidates do not change the answer while enough readable ones remain,
-    and a frozen camera's repeats of one frame count once (they would
-    otherwise make that frame's vehicles part of the road)."""
+def sample_frames(samples, size=DEFAULT_SAMPLES):
+    """The frames that make a camera's empty road, from [(rank, working-size
+    pixels)]: the ``size`` best-ranked distinct frames of the camera's most
+    common size, so it is always the same frames whatever the order they came
+    in, unreadable candidates do not change the answer while enough readable
+    ones remain, and a frozen camera's repeats of one frame count once (they
+    would otherwise make that frame's vehicles part of the road)."""
     samples = sorted(samples, key=lambda s: s[0])
     shapes = collections.Counter(p.shape for _, p in samples)
     shape = max(shapes, key=lambda s: (shapes[s], s))
@@ -120,7 +120,13 @@ def background_from_samples(samples, size=DEFAULT_SAMPLES):
         if digest not in seen:
             seen.add(digest)
             distinct.append(p)
-    return estimate_background(distinct[:size])
+    return distinct[:size]
+
+
+def background_from_samples(samples, size=DEFAULT_SAMPLES):
+    """The empty road from [(rank, working-size pixels)] of one camera (see
+    ``sample_frames``)."""
+    return estimate_background(sample_frames(samples, size))
 
 
 def foreground_mask(pixels, background):

@@ -22,11 +22,14 @@ import math
 import numpy as np
 from scipy import ndimage
 
+from traffic.records import CameraGeometry
+
 LANE_WIDTH_M = 3.6
 RIDGE_MIN = 12  # grey levels a marking stands above the road beside it
 MIN_LINE_PX = 18  # votes (marking pixels) a line needs
 MAX_LINES = 14
 VP_TOLERANCE_DEG = 2.0
+MAX_PEAKS = 24
 
 
 @dataclasses.dataclass(frozen=True)
@@ -189,10 +192,13 @@ def comb_spacing(values, weights=None, resolution=None, min_peak=0.25):
     peaks, strength = centres[is_peak], hist[is_peak]
     if len(peaks) < 2:
         return None
+    if len(peaks) > MAX_PEAKS:  # a road has a dozen markings at most: keep the strongest
+        keep = np.sort(np.argsort(-strength, kind="stable")[:MAX_PEAKS])
+        peaks, strength = peaks[keep], strength[keep]
     # one strong line (a solid edge line) must not outweigh a regular chain
     strength = np.minimum(strength, 1.5 * np.median(strength))
-    candidates = {abs(peaks[j] - peaks[i]) / n for i in range(len(peaks))
-                  for j in range(i + 1, len(peaks)) for n in (1, 2, 3)}
+    candidates = {round(abs(peaks[j] - peaks[i]) / n / resolution) * resolution
+                  for i in range(len(peaks)) for j in range(i + 1, len(peaks)) for n in (1, 2, 3)}
     best, best_score = None, -np.inf
     for d in sorted(candidates):
         if d < 6 * resolution:
@@ -264,3 +270,23 @@ def _foot(theta, rho):
 
 def _dir(theta):
     return np.array([-math.sin(theta), math.cos(theta)])
+
+
+def camera_geometry(camera, road, sample_frames, reduce):
+    """The CameraGeometry record of a camera from its empty road (working
+    size, ``reduce`` full-size pixels per working pixel)."""
+    try:
+        g = calibrate(road)
+    except (ValueError, ZeroDivisionError, FloatingPointError, np.linalg.LinAlgError):
+        g = None  # the geometry is a finding of the run, never a reason for it to fail
+    h, w = road.shape[:2]
+    if g is None:
+        return CameraGeometry(camera, None, None, None, None, None, 0, sample_frames,
+                              w * reduce, h * reduce)
+    vp = g.vanishing_point
+    return CameraGeometry(
+        camera,
+        None if vp is None else round(vp[0] * reduce, 2),
+        None if vp is None else round(vp[1] * reduce, 2),
+        round(g.direction_deg, 3), None if vp is None else round(g.k, 6),
+        round(g.scale * reduce, 4), g.lines, sample_frames, w * reduce, h * reduce)

@@ -108,6 +108,25 @@ def window_of(timestamp, minutes):
             (EPOCH + dt.timedelta(seconds=start + seconds)).isoformat())
 
 
+class CameraGeometry(typing.NamedTuple):
+    """What the job learned about one camera from its own frames, in
+    full-size pixels: the road's vanishing point (None when the road's lines
+    are parallel in the image), its direction at the image centre, and the
+    scale across the road (pixels per metre, square to the road's direction):
+    ``scale_k * (v - vanishing_v)**2 / distance to the vanishing point``, or
+    ``scale_centre`` everywhere when the lines are parallel."""
+    camera: str
+    vanishing_u: float | None
+    vanishing_v: float | None
+    direction_deg: float | None
+    scale_k: float | None
+    scale_centre: float | None  # pixels per metre at the image centre
+    marking_lines: int
+    sample_frames: int
+    width: int | None
+    height: int | None
+
+
 def parse_time(value):
     return None if value is None else dt.datetime.fromisoformat(value)
 
@@ -133,6 +152,14 @@ WINDOWS_SCHEMA = pa.schema([
 ])
 
 
+CAMERAS_SCHEMA = pa.schema([
+    ("camera", pa.string()), ("vanishing_u", pa.float64()), ("vanishing_v", pa.float64()),
+    ("direction_deg", pa.float64()), ("scale_k", pa.float64()), ("scale_centre", pa.float64()),
+    ("marking_lines", pa.int32()), ("sample_frames", pa.int32()),
+    ("width", pa.int32()), ("height", pa.int32()),
+])
+
+
 def vehicle_row(v):
     row = v._asdict()
     row["timestamp"] = parse_time(v.timestamp)
@@ -149,3 +176,7 @@ def window_rows(w):
     start, end = parse_time(w.start), parse_time(w.end)
     return [{"camera": w.camera, "window_start": start, "window_end": end,
              "type": t, "vehicles": n, "images": w.images} for t, n in w.by_type.items()]
+
+
+def camera_row(c):
+    return c._asdict()

@@ -26,12 +26,12 @@ class TagHighwayImages(beam.PTransform):
                   else pbegin | "NoManifest" >> beam.Create([]))
         refs, unreadable = (found, listed) | "Catalogue" >> CatalogueImages(
             has_manifest, o.strict_manifest)
-        tagged, failed = refs | "DecodeAndTag" >> TagImages(o)
+        tagged, failed, cameras = refs | "DecodeAndTag" >> TagImages(o)
         dead = (unreadable, failed) | "DeadLetters" >> beam.Flatten()
         statuses = (listed, found, tagged, dead) | "Join" >> AccountForImages(has_manifest)
         image_counts = statuses | "CountImages" >> beam.CombineGlobally(
             CountStatusesFn(has_manifest))
         stats = tagged | "Reduce" >> SummariseVehicles(o.window_minutes)
         return {**stats, "tagged": tagged, "statuses": statuses, "dead": dead,
-                "image_counts": image_counts} | "Write" >> WriteOutputs(
+                "image_counts": image_counts, "cameras": cameras} | "Write" >> WriteOutputs(
                     o.output, settings={"tagger": o.tagger, "window_minutes": o.window_minutes})

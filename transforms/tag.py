@@ -12,6 +12,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from traffic import background as bg
+from traffic.calibration import camera_geometry
 from traffic.detector import model_spec
 from traffic.imaging import DEFAULT_MAX_PIXELS, UnreadableImage, decode_image
 from transforms.detect import DetectVehicles, read_model_file
@@ -67,8 +68,13 @@ class _DecodeSample(beam.DoFn):
         yield camera, (rank, ref.image, d.pixels)
 
 
+def _empty_road(camera, samples, size):
+    frames = bg.sample_frames([(rank, pixels) for rank, _, pixels in samples], size)
+    return camera, (bg.estimate_background(frames), len(frames))
+
+
 class EstimateBackgrounds(beam.PTransform):
-    """ImageRefs -> (camera, empty-road image) per camera.
+    """ImageRefs -> (camera, (empty-road image, frames it was made of)) per camera.
 
     Twice ``samples`` candidates per camera are decoded (small, at working
     scale), so that a few unreadable files, or a frozen camera's repeated
@@ -93,12 +99,13 @@ class EstimateBackgrounds(beam.PTransform):
                 | "DecodeSample" >> beam.ParDo(_DecodeSample(self.reduce, self.max_pixels))
                 | "DecodedPerCamera" >> beam.combiners.Top.SmallestPerKey(
                     2 * size, key=lambda s: (s[0], s[1]))
-                | "EmptyRoad" >> beam.MapTuple(lambda camera, samples: (
-                    camera, bg.background_from_samples([(r, p) for r, _, p in samples], size))))
+                | "EmptyRoad" >> beam.MapTuple(lambda camera, samples: _empty_road(
+                    camera, samples, size)))
 
 
 class TagImages(beam.PTransform):
-    """ImageRefs -> (TaggedImage records, DeadLetter records).
+    """ImageRefs -> (TaggedImage records, DeadLetter records, CameraGeometry
+    records: what the background tagger learned about each camera).
 
     Decode and tag with Beam's exception handling: an image that cannot be
     read, decoded or tagged becomes a dead letter (stage read, decode or tag,
@@ -113,15 +120,19 @@ class TagImages(beam.PTransform):
         o = self.options
         if o.tagger == "detector":
             spec = model_spec(o.model, o.classes, read=read_model_file)
-            return refs | "Detector" >> DetectVehicles(
+            tagged, dead = refs | "Detector" >> DetectVehicles(
                 o.model, spec, o.min_score, o.nms_iou, o.batch_size, o.onnx_threads,
                 o.max_image_pixels, o.progress_dir)
-        backgrounds = refs | "EstimateBackgrounds" >> EstimateBackgrounds(
+            return tagged, dead, refs.pipeline | "NoCameraGeometry" >> beam.Create([])
+        roads = refs | "EstimateBackgrounds" >> EstimateBackgrounds(
             o.background_samples, bg.WORK_REDUCE, o.max_image_pixels)
+        backgrounds = roads | "RoadOnly" >> beam.MapTuple(lambda camera, road: (camera, road[0]))
+        cameras = roads | "LearnGeometry" >> beam.MapTuple(
+            lambda camera, road: camera_geometry(camera, road[0], road[1], bg.WORK_REDUCE))
         tagged, bad = (
             refs | "DecodeAndTag" >> beam.ParDo(
                 DecodeAndTagWithBackground(o.pixels_per_metre, o.max_image_pixels,
                                            o.progress_dir),
                 beam.pvalue.AsDict(backgrounds))
             .with_exception_handling())
-        return tagged, bad | "DeadLetters" >> beam.ParDo(ToDeadLetter("tag"))
+        return tagged, bad | "DeadLetters" >> beam.ParDo(ToDeadLetter("tag")), cameras

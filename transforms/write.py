@@ -16,7 +16,7 @@ from apache_beam.io.textio import WriteToText
 from traffic import records
 from traffic.summary import build_summary, dumps
 
-OUTPUT_FOLDERS = ("vehicles", "images", "windows", "dead_letter")
+OUTPUT_FOLDERS = ("vehicles", "images", "windows", "cameras", "dead_letter")
 SUMMARY = "summary.json"
 PART = "part"  # shard prefix: DIR/<table>/part-00000-of-00002.parquet
 
@@ -55,8 +55,8 @@ class _WriteSummary(beam.DoFn):
 
 
 class WriteOutputs(beam.PTransform):
-    """Parquet tables (vehicles, images, windows), dead letters as JSON lines,
-    then summary.json."""
+    """Parquet tables (vehicles, images, windows, cameras), dead letters as
+    JSON lines, then summary.json."""
 
     def __init__(self, output, settings=None):
         super().__init__()
@@ -79,6 +79,8 @@ class WriteOutputs(beam.PTransform):
                           records.IMAGES_SCHEMA),
             self._parquet(outputs["windows"], "windows", records.window_rows,
                           records.WINDOWS_SCHEMA),
+            self._parquet(outputs["cameras"], "cameras", lambda c: [records.camera_row(c)],
+                          records.CAMERAS_SCHEMA),
             outputs["dead"]
             | "DeadLetterJson" >> beam.Map(lambda d: json.dumps(d._asdict()))
             | "WriteDeadLetter" >> WriteToText(
