@@ -24,6 +24,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 
+from pipelines import camera_view  # noqa: E402
 from pipelines.outputs import read_dead_letters, read_summary, read_table  # noqa: E402
 from traffic.imaging import decode_image  # noqa: E402
 from traffic.records import reason_kind  # noqa: E402
@@ -134,9 +135,7 @@ def _box_image(path, boxes):
         tx, ty = x0, max(0, y0 - 11)
         draw.rectangle(draw.textbbox((tx, ty), label, font=font), fill=colour)
         draw.text((tx, ty), label, fill="#ffffff", font=font)
-    buf = io.BytesIO()
-    img.save(buf, format="JPEG", quality=85)
-    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
+    return _data_uri(img)
 
 
 def gallery(output):
@@ -158,6 +157,29 @@ def gallery(output):
                          f"<figcaption>{html.escape(camera)}: {html.escape(os.path.basename(r.image))}"
                          f", {r.vehicles} vehicles</figcaption></figure>")
     return "".join(cells) or "<p>No tagged images to show.</p>"
+
+
+def _data_uri(img):
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", quality=85)
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def cameras(output):
+    """Each camera's estimated empty road with the geometry learned from it."""
+    rows = read_table(output, "cameras")
+    cells = []
+    for row in rows.sort_values("camera").to_dict("records"):
+        c = camera_view.record(row)
+        if not c.empty_road_jpeg:
+            continue
+        try:
+            uri = _data_uri(camera_view.draw(c, GALLERY_WIDTH))
+        except Exception:  # noqa: BLE001 - a drawing is not worth failing the report
+            continue
+        cells.append(f'<figure><img src="{uri}" alt="empty road of {html.escape(c.camera)}">'
+                     f"<figcaption>{html.escape(camera_view.caption(c))}</figcaption></figure>")
+    return "".join(cells) or "<p>No camera geometry (the detector learns none).</p>"
 
 
 def failures(output):
@@ -212,6 +234,11 @@ def build_report(output):
         ("Rush hour: vehicles per window and camera", chart_windows(summary)),
         ("Vehicles per image (congestion)", chart_per_image(summary)),
         ("Sample frames with their tags", f'<div class="gallery">{gallery(output)}</div>'),
+        ("Cameras: what the job learned from each one's empty road",
+         "<p>Each camera's estimated empty road, with lines one lane (3.6 m) apart running "
+         "along the road as the job understands it, the vanishing point (red) and the scale "
+         "across the road (full-size pixels per metre).</p>"
+         f'<div class="gallery">{cameras(output)}</div>'),
         ("Failures", failures(output)),
     ]
     body = "".join(f'<section><h2>{html.escape(t)}</h2>{c}</section>' for t, c in sections)

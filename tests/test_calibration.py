@@ -16,21 +16,27 @@ from traffic.imaging import decode_image, encode_jpeg
 SEED, FRAMES = 5150, 40
 
 
-def empty_road(camera, index):
-    frames = []
+def jpegs(camera, index):
+    """Every other frame of a camera, as the JPEG files a camera uploads."""
+    out = []
     for f in range(0, FRAMES, 2):
         pixels, t, _, quality = scenes.render(SEED, index, f, FRAMES, camera)
-        frames.append((f, decode_image(encode_jpeg(pixels, t, quality), reduce=bg.WORK_REDUCE).pixels))
-    return bg.background_from_samples(frames)
+        out.append((f, encode_jpeg(pixels, t, quality)))
+    return out
 
 
-def truth_at(camera, x, y):
-    """Scale across the road (working px per metre, square to the road's image
+def empty_road(camera, index):
+    return bg.background_from_samples(
+        [(f, decode_image(data, reduce=bg.WORK_REDUCE).pixels) for f, data in jpegs(camera, index)])
+
+
+def truth_at(camera, x, y, reduce=bg.WORK_REDUCE):
+    """Scale across the road (px per metre, square to the road's image
     direction) and that direction (degrees, 0-180) at road point (x, y), and
-    where that point is in the working image."""
+    where that point is in the image (``reduce`` full-size pixels per pixel)."""
     points = np.array([[x, y, 0.0], [x + 1.0, y, 0.0], [x, y + 5.0, 0.0]])
     (p, across, along), _ = camera.camera.project(points)
-    p, across, along = p / bg.WORK_REDUCE, across / bg.WORK_REDUCE, along / bg.WORK_REDUCE
+    p, across, along = p / reduce, across / reduce, along / reduce
     d = (along - p) / np.linalg.norm(along - p)
     normal = np.array([-d[1], d[0]])
     return abs(float(np.dot(across - p, normal))), math.degrees(math.atan2(d[1], d[0])) % 180, p
@@ -45,11 +51,11 @@ def elevated():
     return out
 
 
-def _errors(camera, geometry):
+def _errors(camera, geometry, reduce=bg.WORK_REDUCE):
     scale_errors, direction_errors = [], []
     for x, _ in camera.lanes:
         for ahead in (5, 15, 40):
-            scale, direction, p = truth_at(camera, x, camera.ground_y_near + ahead)
+            scale, direction, p = truth_at(camera, x, camera.ground_y_near + ahead, reduce)
             if not (0 <= p[0] < geometry.width and 0 <= p[1] < geometry.height):
                 continue
             scale_errors.append(float(geometry.scale_at(p[0], p[1])) / scale - 1)
@@ -76,6 +82,49 @@ def test_the_scale_across_the_road_is_learned_within_10_percent_on_most_cameras(
         assert scale_errors
         good += max(abs(e) for e in scale_errors) < 0.10
     assert good >= 2
+
+
+def test_the_learn_geometry_stage_alone_on_cameras_of_known_geometry(tmp_path):
+    """The calibration stage as the job runs it (EstimateBackgrounds, the
+    per-camera barrier, then LearnGeometry) on JPEG files: its records, in
+    full-size pixels, hold the learned direction within 10 degrees of the
+    truth everywhere and the scale within 10 % on most cameras, and carry the
+    empty road they were learned from."""
+    import apache_beam as beam
+    from apache_beam.testing.util import assert_that
+
+    from tests.conftest import fn_api_pipeline
+    from traffic.calibration import road_geometry
+    from traffic.records import ImageRef
+    from transforms.tag import EstimateBackgrounds, LearnGeometry
+
+    cameras, refs = {}, []
+    for index in range(3):
+        camera = scenes.make_camera(SEED, index, "elevated")
+        cameras[camera.name] = camera
+        for f, data in jpegs(camera, index):
+            path = tmp_path / camera.name / f"frame-{f:04d}.jpg"
+            path.parent.mkdir(exist_ok=True)
+            path.write_bytes(data)
+            refs.append(ImageRef(str(path), camera.name, None))
+
+    def check(records):
+        assert sorted(r.camera for r in records) == sorted(cameras)
+        good = 0
+        for r in records:
+            assert r.sample_frames == FRAMES // 2
+            assert decode_image(r.empty_road_jpeg).width == r.width // bg.WORK_REDUCE
+            geometry = road_geometry(r)
+            assert geometry is not None and geometry.vanishing_point is not None, r.camera
+            scale_errors, direction_errors = _errors(cameras[r.camera], geometry, reduce=1)
+            assert direction_errors and max(direction_errors) < 10, (r.camera, direction_errors)
+            good += max(abs(e) for e in scale_errors) < 0.10
+        assert good >= 2
+
+    with fn_api_pipeline() as p:
+        records = (p | beam.Create(refs) | EstimateBackgrounds(samples=bg.DEFAULT_SAMPLES)
+                   | LearnGeometry())
+        assert_that(records, check)
 
 
 def test_a_camera_straight_above_the_road_has_parallel_lines_and_one_scale():

@@ -3,6 +3,7 @@ chromium package, which run_tests.sh installs): every chart and gallery image
 is there, nothing is broken, the console is clean, the screenshot is not blank."""
 
 import os
+import re
 import shutil
 
 import numpy as np
@@ -11,6 +12,7 @@ from PIL import Image
 
 from pipelines import tag_images
 from pipelines.report import REPORT
+from scenes.topdown import PIXELS_PER_METRE
 from tests.conftest import sample_args
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -35,7 +37,13 @@ def test_report_is_self_contained(report):
     for external in ('src="http', "src='http", 'href="http', "href='http", "url(http", "@import"):
         assert external not in page  # nothing is fetched: no network, no CDN
     assert page.count("<svg") == 4  # by type, colours, windows, per image
-    assert page.count('<img src="data:image/jpeg;base64,') == 6  # 2 frames x 3 cameras
+    # 2 frames x 3 cameras, and each camera's empty road with its geometry
+    assert page.count('<img src="data:image/jpeg;base64,') == 6 + 3
+    cameras = page[page.index("Cameras: what the job learned"):]
+    assert cameras.count("<figcaption>cam-0") == 3
+    assert "lines parallel (camera straight above the road)" in cameras  # the sample is top-down
+    scales = [float(x) for x in re.findall(r"([0-9.]+) px/m across the road", cameras)]
+    assert len(scales) == 3 and all(abs(x / PIXELS_PER_METRE - 1) < 0.1 for x in scales), scales
 
 
 @needs_chromium
@@ -59,10 +67,11 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
         finally:
             browser.close()
     assert errors == []
-    assert len(images) == 6 and all(c and w > 100 and h > 50 for c, w, h in images), images
+    assert len(images) == 9 and all(c and w > 100 and h > 50 for c, w, h in images), images
     assert svgs >= 4
     assert sections == ["Vehicles by type", "Colours per type",
                         "Rush hour: vehicles per window and camera",
-                        "Vehicles per image (congestion)", "Sample frames with their tags", "Failures"]
+                        "Vehicles per image (congestion)", "Sample frames with their tags",
+                        "Cameras: what the job learned from each one's empty road", "Failures"]
     pixels = np.asarray(Image.open(shot).convert("L"), dtype=float)
     assert pixels.shape[0] > 1500 and pixels.std() > 20  # a long page, and not blank

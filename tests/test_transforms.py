@@ -13,6 +13,7 @@ from pipelines.options import TagImagesOptions
 from tests import image_cases
 from tests.conftest import fn_api_pipeline
 from scenes import topdown as scene
+from traffic.imaging import decode_image
 from traffic.records import (FAILED, MISSING, TAGGED, CameraGeometry, DeadLetter, ImageRef,
                              ImageStatus, TaggedImage, Vehicle)
 from transforms.join import AccountForImages, CatalogueImages, CountStatusesFn
@@ -139,6 +140,8 @@ def test_tag_images_tags_good_frames_and_dead_letters_bad_ones(small_sample, tmp
         assert abs(c.scale_centre / scene.PIXELS_PER_METRE - 1) < 0.1, c
         assert (c.width, c.height) == (scene.WIDTH, scene.HEIGHT) and c.marking_lines >= 2
         assert c.sample_frames == 8  # all of cam-02's readable frames
+        road = decode_image(c.empty_road_jpeg)  # the empty road it was learned from
+        assert (road.width, road.height) == (scene.WIDTH // 2, scene.HEIGHT // 2)
 
     with fn_api_pipeline() as p:
         tagged, dead, cameras = p | beam.Create(refs) | TagImages(tag_options())
@@ -168,7 +171,7 @@ def test_write_outputs_writes_every_table_and_the_summary_last(tmp_path):
             "dead": p | "D" >> beam.Create([dead]),
             "windows": p | "W" >> beam.Create([window]),
             "cameras": p | "G" >> beam.Create([CameraGeometry(
-                "east", 640.0, 120.5, 95.0, 0.25, 12.5, 6, 21, 1280, 720)]),
+                "east", 640.0, 120.5, 95.0, 0.25, 12.5, 6, 21, 1280, 720, b"\xff\xd8road")]),
             "per_camera": p | "C" >> beam.Create([("east", stats)]),
             "overall": p | "O" >> beam.Create([stats]),
             "image_counts": p | "I" >> beam.Create([{"inputs": 2, "tagged": 1, "failed": 1}]),
@@ -189,7 +192,7 @@ def test_write_outputs_writes_every_table_and_the_summary_last(tmp_path):
     assert pd.read_parquet(os.path.join(out, "cameras")).to_dict("records") == [
         {"camera": "east", "vanishing_u": 640.0, "vanishing_v": 120.5, "direction_deg": 95.0,
          "scale_k": 0.25, "scale_centre": 12.5, "marking_lines": 6, "sample_frames": 21,
-         "width": 1280, "height": 720}]
+         "width": 1280, "height": 720, "empty_road_jpeg": b"\xff\xd8road"}]
     lines = [json.loads(line) for path in glob.glob(os.path.join(out, "dead_letter", "*.jsonl"))
              for line in open(path)]
     assert lines == [{"image": "/d/b.jpg", "stage": "decode", "error": "bad"}]

@@ -22,6 +22,7 @@ import math
 import numpy as np
 from scipy import ndimage
 
+from traffic.imaging import encode_jpeg
 from traffic.records import CameraGeometry
 
 LANE_WIDTH_M = 3.6
@@ -30,6 +31,7 @@ MIN_LINE_PX = 18  # votes (marking pixels) a line needs
 MAX_LINES = 14
 VP_TOLERANCE_DEG = 2.0
 MAX_PEAKS = 24
+EMPTY_ROAD_QUALITY = 85  # the empty road as written to DIR/cameras/ (JPEG)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -274,19 +276,32 @@ def _dir(theta):
 
 def camera_geometry(camera, road, sample_frames, reduce):
     """The CameraGeometry record of a camera from its empty road (working
-    size, ``reduce`` full-size pixels per working pixel)."""
+    size, ``reduce`` full-size pixels per working pixel), with that road as
+    JPEG, so a person can see what the job took for the empty road and
+    check the geometry drawn on it (report.html)."""
     try:
         g = calibrate(road)
     except (ValueError, ZeroDivisionError, FloatingPointError, np.linalg.LinAlgError):
         g = None  # the geometry is a finding of the run, never a reason for it to fail
     h, w = road.shape[:2]
+    jpeg = encode_jpeg(road, quality=EMPTY_ROAD_QUALITY)
     if g is None:
         return CameraGeometry(camera, None, None, None, None, None, 0, sample_frames,
-                              w * reduce, h * reduce)
+                              w * reduce, h * reduce, jpeg)
     vp = g.vanishing_point
     return CameraGeometry(
         camera,
         None if vp is None else round(vp[0] * reduce, 2),
         None if vp is None else round(vp[1] * reduce, 2),
         round(g.direction_deg, 3), None if vp is None else round(g.k, 6),
-        round(g.scale * reduce, 4), g.lines, sample_frames, w * reduce, h * reduce)
+        round(g.scale * reduce, 4), g.lines, sample_frames, w * reduce, h * reduce, jpeg)
+
+
+def road_geometry(record):
+    """The RoadGeometry, in full-size pixels, of a CameraGeometry record (None
+    when nothing was learned)."""
+    if not record.marking_lines or record.direction_deg is None:
+        return None
+    vp = None if record.vanishing_u is None else (record.vanishing_u, record.vanishing_v)
+    return RoadGeometry(vp, record.direction_deg, record.scale_k or 0.0, record.scale_centre,
+                        record.marking_lines, record.width, record.height)

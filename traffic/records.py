@@ -125,6 +125,7 @@ class CameraGeometry(typing.NamedTuple):
     sample_frames: int
     width: int | None
     height: int | None
+    empty_road_jpeg: bytes | None = None  # the estimated empty road (working size)
 
 
 def parse_time(value):
@@ -156,7 +157,7 @@ CAMERAS_SCHEMA = pa.schema([
     ("camera", pa.string()), ("vanishing_u", pa.float64()), ("vanishing_v", pa.float64()),
     ("direction_deg", pa.float64()), ("scale_k", pa.float64()), ("scale_centre", pa.float64()),
     ("marking_lines", pa.int32()), ("sample_frames", pa.int32()),
-    ("width", pa.int32()), ("height", pa.int32()),
+    ("width", pa.int32()), ("height", pa.int32()), ("empty_road_jpeg", pa.binary()),
 ])
 
 

@@ -103,6 +103,22 @@ class EstimateBackgrounds(beam.PTransform):
                     camera, samples, size)))
 
 
+class LearnGeometry(beam.PTransform):
+    """(camera, (empty road, frames it was made of)) -> CameraGeometry: what
+    each camera's own empty road teaches about its geometry (vanishing point,
+    road direction, scale across the road), after the per-camera empty-road
+    barrier; never fails (a camera it cannot read has an empty record)."""
+
+    def __init__(self, reduce=bg.WORK_REDUCE):
+        super().__init__()
+        self.reduce = reduce
+
+    def expand(self, roads):
+        reduce = self.reduce
+        return roads | "Calibrate" >> beam.MapTuple(
+            lambda camera, road: camera_geometry(camera, road[0], road[1], reduce))
+
+
 class TagImages(beam.PTransform):
     """ImageRefs -> (TaggedImage records, DeadLetter records, CameraGeometry
     records: what the background tagger learned about each camera).
@@ -127,8 +143,7 @@ class TagImages(beam.PTransform):
         roads = refs | "EstimateBackgrounds" >> EstimateBackgrounds(
             o.background_samples, bg.WORK_REDUCE, o.max_image_pixels)
         backgrounds = roads | "RoadOnly" >> beam.MapTuple(lambda camera, road: (camera, road[0]))
-        cameras = roads | "LearnGeometry" >> beam.MapTuple(
-            lambda camera, road: camera_geometry(camera, road[0], road[1], bg.WORK_REDUCE))
+        cameras = roads | "LearnGeometry" >> LearnGeometry(bg.WORK_REDUCE)
         tagged, bad = (
             refs | "DecodeAndTag" >> beam.ParDo(
                 DecodeAndTagWithBackground(o.pixels_per_metre, o.max_image_pixels,
