@@ -104,6 +104,9 @@ def caption(c):
                 f"{c.sample_frames} frames")
     where = ("lines parallel (camera straight above the road)" if c.vanishing_u is None
              else f"vanishing point ({c.vanishing_u:.0f}, {c.vanishing_v:.0f})")
+    camera = ("" if c.focal_px is None else
+              f"; camera about {c.camera_height_m:.1f} m above the road, focal length "
+              f"{c.focal_px:.0f} px (learned from the traffic)")
     return (f"{name}: {where}, direction {c.direction_deg:.1f}°, "
-            f"{c.scale_centre:.1f} px/m across the road at the centre; "
+            f"{c.scale_centre:.1f} px/m across the road at the centre{camera}; "
             f"{c.marking_lines} marking lines, {c.sample_frames} frames")

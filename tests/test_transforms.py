@@ -100,8 +100,10 @@ def test_estimate_backgrounds_recovers_the_empty_road(small_sample):
     half = truth.reshape(scene.HEIGHT // 2, 2, scene.WIDTH // 2, 2, 3).mean(axis=(1, 3))
 
     def close_to_truth(backgrounds):
-        [(camera, (road, frames))] = backgrounds
+        [(camera, (road, frames, blobs))] = backgrounds
         assert camera == "cam-01" and road.shape == half.shape and frames == 8
+        assert len(blobs) > 8 * 5  # the vehicles of its frames, for the camera model
+        assert all(0 < u < road.shape[1] and 0 < v <= road.shape[0] for u, v, _, _ in blobs)
         err = np.abs(road.astype(float) - half).max(axis=2)
         assert np.median(err) < 4 and (err > 20).mean() < 0.01, (np.median(err), (err > 20).mean())
 
@@ -171,7 +173,8 @@ def test_write_outputs_writes_every_table_and_the_summary_last(tmp_path):
             "dead": p | "D" >> beam.Create([dead]),
             "windows": p | "W" >> beam.Create([window]),
             "cameras": p | "G" >> beam.Create([CameraGeometry(
-                "east", 640.0, 120.5, 95.0, 0.25, 12.5, 6, 21, 1280, 720, b"\xff\xd8road")]),
+                "east", 640.0, 120.5, 95.0, 0.25, 12.5, 6, 21, 1280, 720, focal_px=800.0,
+                camera_height_m=10.5, empty_road_jpeg=b"\xff\xd8road")]),
             "per_camera": p | "C" >> beam.Create([("east", stats)]),
             "overall": p | "O" >> beam.Create([stats]),
             "image_counts": p | "I" >> beam.Create([{"inputs": 2, "tagged": 1, "failed": 1}]),
@@ -192,7 +195,8 @@ def test_write_outputs_writes_every_table_and_the_summary_last(tmp_path):
     assert pd.read_parquet(os.path.join(out, "cameras")).to_dict("records") == [
         {"camera": "east", "vanishing_u": 640.0, "vanishing_v": 120.5, "direction_deg": 95.0,
          "scale_k": 0.25, "scale_centre": 12.5, "marking_lines": 6, "sample_frames": 21,
-         "width": 1280, "height": 720, "empty_road_jpeg": b"\xff\xd8road"}]
+         "width": 1280, "height": 720, "focal_px": 800.0, "camera_height_m": 10.5,
+         "empty_road_jpeg": b"\xff\xd8road"}]
     lines = [json.loads(line) for path in glob.glob(os.path.join(out, "dead_letter", "*.jsonl"))
              for line in open(path)]
     assert lines == [{"image": "/d/b.jpg", "stage": "decode", "error": "bad"}]

@@ -129,6 +129,12 @@ def background_from_samples(samples, size=DEFAULT_SAMPLES):
     return estimate_background(sample_frames(samples, size))
 
 
+def channel_difference(frame, background):
+    """Per pixel, the largest difference of any channel between a
+    (light-normalised, int16) frame and the empty road."""
+    return _channel_max(frame - background.astype(np.int16))
+
+
 def foreground_mask(pixels, background):
     """Pixels that differ from the empty road (isolated specks removed)."""
     if pixels.shape != background.shape:
@@ -136,8 +142,7 @@ def foreground_mask(pixels, background):
             f"frame is {pixels.shape[1]}x{pixels.shape[0]} at working scale but the "
             f"camera's background is {background.shape[1]}x{background.shape[0]}")
     frame = normalise_light(pixels, channel_gains(pixels, background))
-    diff = _channel_max(frame - background.astype(np.int16))
-    mask = diff > FOREGROUND_THRESHOLD
+    mask = channel_difference(frame, background) > FOREGROUND_THRESHOLD
     return ndimage.binary_opening(mask, structure=np.ones((2, 2), dtype=bool))
 
 

@@ -22,6 +22,7 @@ import math
 import numpy as np
 from scipy import ndimage
 
+from traffic import camera_model
 from traffic.imaging import encode_jpeg
 from traffic.records import CameraGeometry
 
@@ -31,6 +32,7 @@ MIN_LINE_PX = 18  # votes (marking pixels) a line needs
 MAX_LINES = 14
 VP_TOLERANCE_DEG = 2.0
 MAX_PEAKS = 24
+PERSPECTIVE_REACH = 3.0
 EMPTY_ROAD_QUALITY = 85  # the empty road as written to DIR/cameras/ (JPEG)
 
 
@@ -266,42 +268,58 @@ def calibrate(road, lane_width_m=LANE_WIDTH_M):
         scale=float(geometry.scale_at(centre[0], centre[1])))
 
 
-def _foot(theta, rho):
-    return np.array([rho * math.cos(theta), rho * math.sin(theta)])
-
-
-def _dir(theta):
-    return np.array([-math.sin(theta), math.cos(theta)])
-
-
-def camera_geometry(camera, road, sample_frames, reduce):
+def camera_geometry(camera, road, sample_frames, reduce, blobs=()):
     """The CameraGeometry record of a camera from its empty road (working
-    size, ``reduce`` full-size pixels per working pixel), with that road as
-    JPEG, so a person can see what the job took for the empty road and
-    check the geometry drawn on it (report.html)."""
+    size, ``reduce`` full-size pixels per working pixel) and the isolated
+    vehicle blobs of its sample frames (``perspective.isolated_blobs``, at
+    working size: where the road runs into the picture, the focal length and
+    the camera's height are learned from them), with that road as JPEG, so a
+    person can see what the job took for the empty road and check the
+    geometry drawn on it (report.html)."""
     try:
         g = calibrate(road)
+        model = None
+        if is_perspective(g):
+            model, ratio = camera_model.learn_camera(g, list(blobs))
+            if model is not None:  # the traffic settled the markings' scale
+                g = dataclasses.replace(g, k=g.k / ratio, scale=g.scale / ratio)
     except (ValueError, ZeroDivisionError, FloatingPointError, np.linalg.LinAlgError):
-        g = None  # the geometry is a finding of the run, never a reason for it to fail
+        g = model = None  # the geometry is a finding of the run, never a reason for it to fail
     h, w = road.shape[:2]
     jpeg = encode_jpeg(road, quality=EMPTY_ROAD_QUALITY)
     if g is None:
         return CameraGeometry(camera, None, None, None, None, None, 0, sample_frames,
-                              w * reduce, h * reduce, jpeg)
+                              w * reduce, h * reduce, None, None, jpeg)
     vp = g.vanishing_point
     return CameraGeometry(
         camera,
         None if vp is None else round(vp[0] * reduce, 2),
         None if vp is None else round(vp[1] * reduce, 2),
         round(g.direction_deg, 3), None if vp is None else round(g.k, 6),
-        round(g.scale * reduce, 4), g.lines, sample_frames, w * reduce, h * reduce, jpeg)
+        round(g.scale * reduce, 4), g.lines, sample_frames, w * reduce, h * reduce,
+        None if model is None else round(model.focal * reduce, 2),
+        None if model is None else round(model.height, 3), jpeg)
 
 
-def road_geometry(record):
-    """The RoadGeometry, in full-size pixels, of a CameraGeometry record (None
-    when nothing was learned)."""
+def is_perspective(geometry):
+    """Does the road run into the picture (its vanishing point within
+    ``PERSPECTIVE_REACH`` image diagonals of the centre, so the scale changes
+    by a third or more across the frame)?  Otherwise the constant-scale
+    tagger of a camera straight above the road serves."""
+    if geometry is None or geometry.vanishing_point is None:
+        return False
+    u, v = geometry.vanishing_point
+    diagonal = math.hypot(geometry.width, geometry.height)
+    return math.hypot(u - geometry.width / 2, v - geometry.height / 2) <= PERSPECTIVE_REACH * diagonal
+
+
+def road_geometry(record, reduce=1):
+    """The RoadGeometry of a CameraGeometry record, in pixels of 1/``reduce``
+    of the full size (None when nothing was learned)."""
     if not record.marking_lines or record.direction_deg is None:
         return None
-    vp = None if record.vanishing_u is None else (record.vanishing_u, record.vanishing_v)
-    return RoadGeometry(vp, record.direction_deg, record.scale_k or 0.0, record.scale_centre,
-                        record.marking_lines, record.width, record.height)
+    vp = (None if record.vanishing_u is None
+          else (record.vanishing_u / reduce, record.vanishing_v / reduce))
+    return RoadGeometry(vp, record.direction_deg, record.scale_k or 0.0,
+                        record.scale_centre / reduce, record.marking_lines,
+                        record.width // reduce, record.height // reduce)

@@ -125,6 +125,8 @@ class CameraGeometry(typing.NamedTuple):
     sample_frames: int
     width: int | None
     height: int | None
+    focal_px: float | None = None  # learned from the traffic (perspective cameras)
+    camera_height_m: float | None = None  # above the road, from focal_px and scale_k
     empty_road_jpeg: bytes | None = None  # the estimated empty road (working size)
 
 
@@ -157,7 +159,8 @@ CAMERAS_SCHEMA = pa.schema([
     ("camera", pa.string()), ("vanishing_u", pa.float64()), ("vanishing_v", pa.float64()),
     ("direction_deg", pa.float64()), ("scale_k", pa.float64()), ("scale_centre", pa.float64()),
     ("marking_lines", pa.int32()), ("sample_frames", pa.int32()),
-    ("width", pa.int32()), ("height", pa.int32()), ("empty_road_jpeg", pa.binary()),
+    ("width", pa.int32()), ("height", pa.int32()), ("focal_px", pa.float64()),
+    ("camera_height_m", pa.float64()), ("empty_road_jpeg", pa.binary()),
 ])
 
 

@@ -12,6 +12,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from traffic import background as bg
+from traffic import perspective
 from traffic.calibration import camera_geometry
 from traffic.detector import model_spec
 from traffic.imaging import DEFAULT_MAX_PIXELS, UnreadableImage, decode_image
@@ -22,7 +23,9 @@ from transforms.progress import CountsProgress
 
 class DecodeAndTagWithBackground(CountsProgress, beam.DoFn):
     """ImageRef -> TaggedImage: read the file, decode it once (at the
-    tagger's working scale) and subtract the camera's empty road.
+    tagger's working scale) and subtract the camera's empty road: with the
+    camera model learned for it where it looks along the road
+    (``traffic.perspective``), else as a camera straight above the road.
 
     Decoding and tagging are one DoFn on purpose: the tag step has a side
     input, and runners do not fuse a producer into a consumer with side
@@ -35,7 +38,16 @@ class DecodeAndTagWithBackground(CountsProgress, beam.DoFn):
         self.progress_dir = progress_dir
         self.decoded = Metrics.counter("images", "decoded")
 
-    def process(self, ref, backgrounds):
+    def setup(self):
+        super().setup()
+        self._models = {}  # camera -> CameraModel or None, built once per worker
+
+    def _model(self, camera, cameras):
+        if camera not in self._models:
+            self._models[camera] = perspective.camera_of(cameras.get(camera), bg.WORK_REDUCE)
+        return self._models[camera]
+
+    def process(self, ref, backgrounds, cameras):
         self.count_progress()
         d = decode_image(read_bytes(ref.image), reduce=bg.WORK_REDUCE, max_pixels=self.max_pixels)
         self.decoded.inc()
@@ -44,7 +56,11 @@ class DecodeAndTagWithBackground(CountsProgress, beam.DoFn):
         if road is None:
             raise ValueError(f"no background for camera {ref.camera!r}: "
                              "none of its sampled frames could be decoded")
-        found = bg.find_vehicles(d.pixels, road, d.scale, self.pixels_per_metre)
+        model = self._model(ref.camera, cameras)
+        if model is not None and road.shape == d.pixels.shape:
+            found = perspective.find_vehicles(d.pixels, road, model, d.scale)
+        else:
+            found = bg.find_vehicles(d.pixels, road, d.scale, self.pixels_per_metre)
         yield tagged_image(ref, d.width, d.height, found)
 
 
@@ -69,12 +85,17 @@ class _DecodeSample(beam.DoFn):
 
 
 def _empty_road(camera, samples, size):
+    """(camera, (empty road, frames it was made of, isolated vehicle blobs of
+    those frames: what the camera's focal length is learned from))."""
     frames = bg.sample_frames([(rank, pixels) for rank, _, pixels in samples], size)
-    return camera, (bg.estimate_background(frames), len(frames))
+    road = bg.estimate_background(frames)
+    blobs = [b for f in frames for b in perspective.isolated_blobs(f, road)]
+    return camera, (road, len(frames), blobs)
 
 
 class EstimateBackgrounds(beam.PTransform):
-    """ImageRefs -> (camera, (empty-road image, frames it was made of)) per camera.
+    """ImageRefs -> (camera, (empty-road image, frames it was made of, the
+    isolated vehicle blobs of those frames)) per camera.
 
     Twice ``samples`` candidates per camera are decoded (small, at working
     scale), so that a few unreadable files, or a frozen camera's repeated
@@ -104,10 +125,12 @@ class EstimateBackgrounds(beam.PTransform):
 
 
 class LearnGeometry(beam.PTransform):
-    """(camera, (empty road, frames it was made of)) -> CameraGeometry: what
-    each camera's own empty road teaches about its geometry (vanishing point,
-    road direction, scale across the road), after the per-camera empty-road
-    barrier; never fails (a camera it cannot read has an empty record)."""
+    """(camera, (empty road, frames it was made of, their isolated blobs)) ->
+    CameraGeometry: what each camera's own frames teach about its geometry
+    (vanishing point, road direction, scale across the road from the empty
+    road; focal length and height from the blobs), after the per-camera
+    empty-road barrier; never fails (a camera it cannot read has an empty
+    record)."""
 
     def __init__(self, reduce=bg.WORK_REDUCE):
         super().__init__()
@@ -116,7 +139,7 @@ class LearnGeometry(beam.PTransform):
     def expand(self, roads):
         reduce = self.reduce
         return roads | "Calibrate" >> beam.MapTuple(
-            lambda camera, road: camera_geometry(camera, road[0], road[1], reduce))
+            lambda camera, road: camera_geometry(camera, road[0], road[1], reduce, road[2]))
 
 
 class TagImages(beam.PTransform):
@@ -144,10 +167,11 @@ class TagImages(beam.PTransform):
             o.background_samples, bg.WORK_REDUCE, o.max_image_pixels)
         backgrounds = roads | "RoadOnly" >> beam.MapTuple(lambda camera, road: (camera, road[0]))
         cameras = roads | "LearnGeometry" >> LearnGeometry(bg.WORK_REDUCE)
+        by_camera = cameras | "KeyByCamera" >> beam.Map(lambda c: (c.camera, c))
         tagged, bad = (
             refs | "DecodeAndTag" >> beam.ParDo(
                 DecodeAndTagWithBackground(o.pixels_per_metre, o.max_image_pixels,
                                            o.progress_dir),
-                beam.pvalue.AsDict(backgrounds))
+                beam.pvalue.AsDict(backgrounds), beam.pvalue.AsDict(by_camera))
             .with_exception_handling())
         return tagged, bad | "DeadLetters" >> beam.ParDo(ToDeadLetter("tag")), cameras

@@ -1,0 +1,181 @@
+"""The background tagger on cameras that look along the road
+(traffic/perspective.py, traffic/camera_model.py): shadows, the camera model
+learned from the traffic, and the whole job on elevated cameras, the same on
+every runner and at every parallelism.  The generated seeds here are used by
+no tuning run."""
+
+import math
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+import scenes
+from pipelines import tag_images
+from pipelines.generate_sample import generate
+from pipelines.outputs import read_table
+from tests.conftest import same_outputs, sample_args
+from traffic import background as bg
+from traffic import camera_model as cm
+from traffic import perspective
+from traffic.calibration import calibrate, is_perspective
+from traffic.evaluation import match
+from traffic.imaging import decode_image, encode_jpeg
+
+SEED = 4711
+PRISM = os.environ.get("PRISM_BINARY") or shutil.which("prism")
+
+
+def _road(rng, h=120, w=160):
+    """A grey road with a little texture and noise."""
+    base = 110 + rng.normal(0, 3, (h, w, 1)) + np.array([0, 0, 3])
+    return np.clip(base, 0, 255).astype(np.uint8)
+
+
+def test_a_cast_shadow_is_neither_a_vehicle_nor_part_of_one():
+    rng = np.random.default_rng(1)
+    road = _road(rng)
+    frame = road.astype(np.float64)
+    frame[40:70, 60:80] = (180, 30, 35)  # a red vehicle
+    frame[45:75, 80:110] *= 0.45  # its shadow on the road beside and behind it
+    frame[90:110, 10:50] *= 0.45  # a shadow with no vehicle (a gantry's)
+    frame = np.clip(frame + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8)
+    mask = perspective.vehicle_mask(frame, road)
+    assert mask[40:70, 60:80].mean() > 0.95  # the vehicle
+    assert mask[45:75, 82:110].mean() < 0.05  # not its shadow
+    assert mask[90:110, 10:50].mean() < 0.05  # not a shadow alone
+    assert bg.foreground_mask(frame, road)[90:110, 10:50].mean() > 0.9  # which plain subtraction takes
+
+
+def test_a_dark_grey_vehicle_is_not_taken_for_a_shadow():
+    """A shadow darkens the road by the frame's one shadow factor; a dark
+    grey paint darkens it by another, and stays a vehicle."""
+    rng = np.random.default_rng(2)
+    road = _road(rng)
+    frame = road.astype(np.float64)
+    frame[20:50, 20:45] = 50  # a dark grey vehicle (about 0.45 of the road)...
+    frame[20:50, 45:60] *= 0.7  # ... and a wide shadow at another factor
+    frame[60:100, 60:140] *= 0.7
+    frame = np.clip(frame + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8)
+    mask = perspective.vehicle_mask(frame, road)
+    assert mask[20:50, 20:45].mean() > 0.95
+    assert mask[60:100, 60:140].mean() < 0.05
+
+
+@pytest.fixture(scope="module")
+def elevated_cameras():
+    """Three elevated cameras of the test seed: (scene camera, working-size
+    empty road, its RoadGeometry, [working-size frames])."""
+    out = []
+    for index in range(3):
+        camera = scenes.make_camera(SEED, index, "elevated")
+        frames = []
+        for f in range(0, 40, 2):
+            pixels, t, _, quality = scenes.render(SEED, index, f, 40, camera)
+            frames.append(decode_image(encode_jpeg(pixels, t, quality), reduce=bg.WORK_REDUCE).pixels)
+        road = bg.background_from_samples(list(enumerate(frames)))
+        out.append((camera, road, calibrate(road), frames))
+    return out
+
+
+def test_the_camera_height_is_learned_from_the_traffic(elevated_cameras):
+    """Lane markings give the scale across the road up to a whole ratio and
+    nothing about the focal length; the cars of the sample frames settle
+    both.  The height (the model's most tangible figure) comes out within
+    20 % on most cameras, and always among heights a highway camera has."""
+    good = 0
+    for camera, road, geometry, frames in elevated_cameras:
+        assert is_perspective(geometry)
+        blobs = [b for f in frames for b in perspective.isolated_blobs(f, road)]
+        model, _ = cm.learn_camera(geometry, blobs)
+        assert model is not None
+        assert cm.MOUNT_HEIGHT_M[0] <= model.height <= cm.MOUNT_HEIGHT_M[1]
+        good += abs(model.height / camera.camera.position[2] - 1) < 0.2
+    assert good >= 2
+
+
+def test_a_car_box_is_predicted_where_the_car_stands():
+    """The pinhole model projects a car standing at a road point onto a box
+    whose lowest point is that point, and its size in the image falls with
+    the distance below the horizon, as a flat road's scale does."""
+    # 320x180, 10 m up, looking straight down the road
+    model = cm.CameraModel(focal=250.0, pitch=math.radians(12), yaw=0.0, height=10.0,
+                           cx=160.0, cy=90.0)
+    near = cm.vehicle_box(model, 170.0, 170.0)
+    far = cm.vehicle_box(model, 170.0, 110.0)
+    assert near is not None and far is not None
+    assert abs(near[3] - 170.0) < 0.5 and abs(far[3] - 110.0) < 0.5
+    horizon = 90.0 - 250.0 * math.tan(math.radians(12))
+    ratio = (near[2] - near[0]) / (far[2] - far[0])
+    assert abs(ratio / ((170.0 - horizon) / (110.0 - horizon)) - 1) < 0.15, ratio
+    x, y = model.ground(170.0, 170.0)
+    assert y > 0 and 0 < x < 3
+
+
+def test_elevated_frames_are_tagged_better_than_by_the_top_down_tagger(elevated_cameras):
+    """On the test seed's elevated cameras (queues of touching vehicles,
+    shadows, changing light), the perspective tagger finds, with the right
+    type, several times the vehicles the constant-scale tagger does."""
+    found = {"perspective": 0, "top-down": 0}
+    for camera, road, geometry, frames in elevated_cameras:
+        blobs = [b for f in frames for b in perspective.isolated_blobs(f, road)]
+        model, _ = cm.learn_camera(geometry, blobs)
+        for f in range(0, 40, 8):
+            pixels, t, truth, quality = scenes.render(SEED, camera.index, f, 40, camera)
+            d = decode_image(encode_jpeg(pixels, t, quality), reduce=bg.WORK_REDUCE)
+            wanted = [v for v in truth if not (v.occluded or v.small)]
+            boxes = [(v.x0, v.y0, v.x1, v.y1) for v in wanted]
+            for name, tagged in (("perspective", perspective.find_vehicles(d.pixels, road, model, d.scale)),
+                                 ("top-down", bg.find_vehicles(d.pixels, road, d.scale))):
+                pairs = match(boxes, [(v.x0, v.y0, v.x1, v.y1) for v in tagged])
+                found[name] += sum(wanted[i].type == tagged[j].type for i, j in pairs)
+    assert found["perspective"] >= 2 * found["top-down"], found
+    assert found["perspective"] > 30, found
+
+
+@pytest.fixture(scope="module")
+def mixed_sample(tmp_path_factory):
+    """One top-down and two elevated cameras, 6 frames each."""
+    folder = str(tmp_path_factory.mktemp("mixed"))
+    generate(folder, cameras=3, frames_per_camera=6, seed=SEED, workers=1, geometry="mixed")
+    return folder
+
+
+def _args(sample, out, *extra):
+    return sample_args(sample, out, "--no-report", *extra)
+
+
+@pytest.fixture(scope="module")
+def mixed_one_worker(mixed_sample, tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("mixed-1"))
+    assert tag_images.main(_args(mixed_sample, out, "--runner", "FnApiRunner")) == 0
+    return out
+
+
+def test_elevated_cameras_learn_a_camera_model_and_the_top_down_one_does_not(mixed_one_worker):
+    cameras = read_table(mixed_one_worker, "cameras").set_index("camera")
+    assert np.isnan(cameras.loc["cam-01", "focal_px"])  # straight above the road
+    for name in ("cam-02", "cam-03"):
+        row = cameras.loc[name]
+        assert row["focal_px"] > 0 and 4 <= row["camera_height_m"] <= 40
+        assert not np.isnan(row["vanishing_v"])
+    vehicles = read_table(mixed_one_worker, "vehicles")
+    assert set(vehicles["camera"]) == {"cam-01", "cam-02", "cam-03"}
+
+
+def test_elevated_cameras_give_the_same_results_with_two_worker_processes(
+        mixed_sample, mixed_one_worker, tmp_path):
+    out = str(tmp_path / "two")
+    assert tag_images.main(_args(mixed_sample, out, "--runner", "FnApiRunner",
+                                 "--direct_num_workers", "2",
+                                 "--direct_running_mode", "multi_processing")) == 0
+    same_outputs(mixed_one_worker, out)
+
+
+@pytest.mark.skipif(PRISM is None and not os.environ.get("CI"), reason="no Prism binary")
+def test_elevated_cameras_give_the_same_results_on_prism(mixed_sample, mixed_one_worker, tmp_path):
+    out = str(tmp_path / "prism")
+    assert tag_images.main(_args(mixed_sample, out, "--runner", "PrismRunner",
+                                 "--prism_location", PRISM)) == 0
+    same_outputs(mixed_one_worker, out)

@@ -1,0 +1,167 @@
+"""A pinhole model of a fixed camera over a flat road, from what the camera's
+own frames teach.
+
+``traffic.calibration`` gives the road's vanishing point and the scale across
+the road.  With the principal point at the image centre and no roll, the
+vanishing point fixes the camera's pitch and its heading relative to the road
+for any focal length, and the scale across the road then fixes its height.
+The focal length is the one thing the empty road cannot tell; it is learned
+from the traffic: most vehicles are cars, and a car's size is a physical
+constant, so the focal length at which a car placed on the road where each
+isolated blob of the sample frames stands would look like that blob, for the
+most blobs, wins (``learn_camera``, which also settles which of the scales
+the markings allow is the road's).
+
+With the model, any vehicle's box in the image can be predicted from where it
+stands on the road (``vehicle_box``): what the tagger needs to cut a queue of
+touching vehicles into vehicles and to tell a bus from a car at any distance.
+World coordinates: metres, the road along +Y away from the camera, X to the
+right, Z up, the camera above X = Y = 0.
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+
+# Physical facts: (length, width, height) in metres of the vehicles on
+# European and North American highways.
+SIZES_M = {
+    "car": (4.5, 1.8, 1.5),
+    "motorcycle": (2.2, 0.8, 1.4),
+    "bus": (12.0, 2.55, 3.2),
+    "truck": (10.0, 2.5, 3.6),  # rigid trucks 7-12 m, articulated 16.5 m
+    "long truck": (16.5, 2.55, 4.0),
+}
+FOCAL_RANGE = (0.4, 5.0)  # focal length / image width: 14-100 degree fields of view
+MOUNT_HEIGHT_M = (4.0, 40.0)  # poles, gantries, bridges and buildings beside a highway
+# Lane markings give the scale across the road up to a whole-number ratio
+# (a chain of markings two lanes apart, or a dashed line between solid ones,
+# looks evenly spaced too): the traffic decides between them.
+SCALE_RATIOS = (1.0, 0.5, 2.0, 1 / 3, 3.0, 2 / 3, 1.5)
+SIZE_TOLERANCE = 0.25  # |log(size ratio)| within which a blob looks like a car
+
+
+@dataclasses.dataclass(frozen=True)
+class CameraModel:
+    focal: float  # pixels
+    pitch: float  # radians, down
+    yaw: float  # radians, of the optical axis from the road's direction
+    height: float  # metres
+    cx: float
+    cy: float
+
+    def _axes(self):
+        cp, sp, cy_, sy = math.cos(self.pitch), math.sin(self.pitch), math.cos(self.yaw), math.sin(self.yaw)
+        forward = np.array([sy * cp, cy_ * cp, -sp])
+        right = np.array([cy_, -sy, 0.0])
+        down = np.cross(forward, right)
+        return forward, right, down
+
+    def project(self, points):
+        """(N, 3) world points -> (N, 2) pixels and (N,) depths."""
+        forward, right, down = self._axes()
+        p = np.asarray(points, dtype=np.float64) - np.array([0.0, 0.0, self.height])
+        z = p @ forward
+        zz = np.maximum(z, 1e-6)
+        return np.stack([self.cx + self.focal * (p @ right) / zz,
+                         self.cy + self.focal * (p @ down) / zz], axis=-1), z
+
+    def ground(self, u, v):
+        """The road point (X, Y) seen at pixel (u, v), or None above the horizon."""
+        forward, right, down = self._axes()
+        ray = forward + (u - self.cx) / self.focal * right + (v - self.cy) / self.focal * down
+        if ray[2] >= -1e-9:
+            return None
+        t = self.height / -ray[2]
+        return float(t * ray[0]), float(t * ray[1])
+
+
+def from_geometry(geometry, focal, height=None):
+    """The CameraModel of a RoadGeometry with a vanishing point, for a
+    focal length in pixels (None when the geometry does not allow one); its
+    height from the geometry's scale across the road unless given."""
+    if geometry is None or geometry.vanishing_point is None or geometry.k <= 0:
+        return None
+    cx, cy = geometry.width / 2, geometry.height / 2
+    uv, vv = geometry.vanishing_point
+    pitch = math.atan2(cy - vv, focal)
+    yaw = math.atan(-(uv - cx) * math.cos(pitch) / focal)
+    unit = CameraModel(focal, pitch, yaw, 1.0, cx, cy)
+    if height is not None:
+        return dataclasses.replace(unit, height=float(height))
+    # the scale across the road: lines X = 0 and X = 1 through the vanishing
+    # point are 1 / height apart in du/dv (``calibration``'s k) at height 1
+    y = 50.0
+    (a, b), _ = unit.project(np.array([[0.0, y, 0.0], [1.0, y, 0.0]]))
+    if a[1] <= vv + 1e-6 or b[1] <= vv + 1e-6:
+        return None
+    per_metre = abs((b[0] - uv) / (b[1] - vv) - (a[0] - uv) / (a[1] - vv))
+    return dataclasses.replace(unit, height=per_metre / geometry.k)
+
+
+def vehicle_box(model, u, v, kind="car", shift=(0.0, 0.0)):
+    """The image box (x0, y0, x1, y1) of a vehicle of ``kind`` whose lowest
+    point in the image is pixel (u, v): it stands on the road there, its
+    nearest corner to the camera at that point, running along the road away
+    from the camera; ``shift`` moves it on the road (metres across, along).
+    None above the horizon."""
+    g = model.ground(u, v)
+    if g is None:
+        return None
+    x, y = g[0] + shift[0], g[1] + shift[1]
+    length, width, height = SIZES_M[kind]
+    if x > width / 2:
+        x0 = x  # right of the camera: its nearest corner is its left one
+    elif x < -width / 2:
+        x0 = x - width
+    else:
+        x0 = x - width / 2
+    corners = np.array([[x0 + dx, y + dy, dz] for dx in (0.0, width) for dy in (0.0, length)
+                        for dz in (0.0, height)])
+    uv, depth = model.project(corners)
+    if depth.min() <= 0.1:
+        return None
+    return (float(uv[:, 0].min()), float(uv[:, 1].min()), float(uv[:, 0].max()),
+            float(uv[:, 1].max()))
+
+
+def _likeness(model, blobs):
+    """How many blobs [(u, v, width, height)] look like a car standing where
+    they stand (each counts 0..1 by how close its size is)."""
+    score = 0.0
+    for u, v, w, h in blobs:
+        box = vehicle_box(model, u, v)
+        if box is None:
+            continue
+        pw, ph = box[2] - box[0], box[3] - box[1]
+        if pw <= 0 or ph <= 0:
+            continue
+        e = max(abs(math.log(w / pw)), abs(math.log(h / ph)))
+        score += max(0.0, 1.0 - e / SIZE_TOLERANCE)
+    return score
+
+
+def learn_camera(geometry, blobs):
+    """(CameraModel, scale ratio) of a camera from its RoadGeometry and the
+    isolated blobs of its sample frames [(u, v, width, height)]: the focal
+    length, and which of the scales the markings allow (``SCALE_RATIOS``),
+    at which a car standing where each blob stands (its lowest point) looks
+    the most like it over the most blobs, among cameras mounted at a height
+    a highway camera can be (``MOUNT_HEIGHT_M``).  (None, None) without a
+    perspective geometry, blobs, or a plausible camera."""
+    if geometry is None or geometry.vanishing_point is None or not blobs:
+        return None, None
+    best, best_score = (None, None), 0.0
+    for ratio in SCALE_RATIOS:
+        for focal in np.geomspace(*FOCAL_RANGE, 48) * geometry.width:
+            model = from_geometry(geometry, focal)
+            if model is None:
+                continue
+            model = dataclasses.replace(model, height=model.height * ratio)
+            if not MOUNT_HEIGHT_M[0] <= model.height <= MOUNT_HEIGHT_M[1]:
+                continue
+            score = _likeness(model, blobs)
+            if score > best_score + 1e-9:
+                best, best_score = (model, ratio), score
+    return best
