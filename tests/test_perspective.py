@@ -20,6 +20,7 @@ from traffic import background as bg
 from traffic import camera_model as cm
 from traffic import perspective
 from traffic.calibration import calibrate, is_perspective
+from traffic.colour import name_colour
 from traffic.evaluation import match
 from traffic.imaging import decode_image, encode_jpeg
 
@@ -61,6 +62,29 @@ def test_a_dark_grey_vehicle_is_not_taken_for_a_shadow():
     mask = perspective.vehicle_mask(frame, road)
     assert mask[20:50, 20:45].mean() > 0.95
     assert mask[60:100, 60:140].mean() < 0.05
+
+
+def test_paint_is_named_against_the_lane_markings_whatever_the_light():
+    """A white and a red vehicle on a road with white markings, in a frame
+    taken in dim, warm light: named white and red, which the raw pixels are
+    not."""
+    rng = np.random.default_rng(3)
+    road = _road(rng, 180, 320).astype(np.float64)
+    for x in (60, 160, 260):  # three white lane lines
+        road[:, x:x + 3] = (214, 214, 210)
+    road = road.astype(np.uint8)
+    lit = road.astype(np.float64)
+    lit[60:90, 90:130] = (235, 235, 232)  # white paint
+    lit[110:140, 180:220] = (200, 35, 40)  # red paint
+    dim = np.clip(lit * np.array([0.62, 0.55, 0.45]) + rng.normal(0, 1.5, lit.shape), 0, 255)
+    dim = dim.astype(np.uint8)
+    white = perspective.white_balance(road)
+    assert np.allclose(road[0, 61] * white, perspective.MARKING_WHITE, rtol=0.05)
+    frame_light = bg.normalise_light(dim, bg.channel_gains(dim, road))
+    balanced = np.clip(frame_light * white, 0, 255).astype(np.uint8)
+    assert name_colour(balanced[60:90, 90:130]) == "white"
+    assert name_colour(balanced[110:140, 180:220]) == "red"
+    assert name_colour(dim[60:90, 90:130]) != "white"  # what naming the raw pixels gives
 
 
 @pytest.fixture(scope="module")

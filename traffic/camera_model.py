@@ -20,6 +20,7 @@ right, Z up, the camera above X = Y = 0.
 """
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
@@ -51,25 +52,25 @@ class CameraModel:
     cx: float
     cy: float
 
+    @functools.cached_property
     def _axes(self):
+        """The camera's forward, right and down unit vectors (world), as one
+        3x3 matrix of rows."""
         cp, sp, cy_, sy = math.cos(self.pitch), math.sin(self.pitch), math.cos(self.yaw), math.sin(self.yaw)
-        forward = np.array([sy * cp, cy_ * cp, -sp])
-        right = np.array([cy_, -sy, 0.0])
-        down = np.cross(forward, right)
-        return forward, right, down
+        return np.array([[sy * cp, cy_ * cp, -sp],  # forward
+                         [cy_, -sy, 0.0],  # right
+                         [-sp * sy, -sp * cy_, -cp]])  # down = forward x right
 
     def project(self, points):
         """(N, 3) world points -> (N, 2) pixels and (N,) depths."""
-        forward, right, down = self._axes()
         p = np.asarray(points, dtype=np.float64) - np.array([0.0, 0.0, self.height])
-        z = p @ forward
+        z, x, y = (p @ self._axes.T).T
         zz = np.maximum(z, 1e-6)
-        return np.stack([self.cx + self.focal * (p @ right) / zz,
-                         self.cy + self.focal * (p @ down) / zz], axis=-1), z
+        return np.stack([self.cx + self.focal * x / zz, self.cy + self.focal * y / zz], axis=-1), z
 
     def ground(self, u, v):
         """The road point (X, Y) seen at pixel (u, v), or None above the horizon."""
-        forward, right, down = self._axes()
+        forward, right, down = self._axes
         ray = forward + (u - self.cx) / self.focal * right + (v - self.cy) / self.focal * down
         if ray[2] >= -1e-9:
             return None
@@ -100,46 +101,51 @@ def from_geometry(geometry, focal, height=None):
     return dataclasses.replace(unit, height=per_metre / geometry.k)
 
 
-def vehicle_box(model, u, v, kind="car", shift=(0.0, 0.0)):
-    """The image box (x0, y0, x1, y1) of a vehicle of ``kind`` whose lowest
-    point in the image is pixel (u, v): it stands on the road there, its
+def vehicle_boxes(model, u, v, kind="car", shifts=((0.0, 0.0),)):
+    """Image boxes (N, 4: x0, y0, x1, y1; NaN above the horizon) of vehicles
+    of ``kind`` whose lowest point in the image is pixel (u, v) (arrays of N,
+    or one point with N ``shifts``): each stands on the road there, its
     nearest corner to the camera at that point, running along the road away
-    from the camera; ``shift`` moves it on the road (metres across, along).
-    None above the horizon."""
-    g = model.ground(u, v)
-    if g is None:
-        return None
-    x, y = g[0] + shift[0], g[1] + shift[1]
+    from the camera, moved by its shift on the road (metres across, along)."""
+    forward, right, down = model._axes
+    u, v = np.atleast_1d(np.asarray(u, dtype=np.float64)), np.atleast_1d(np.asarray(v, dtype=np.float64))
+    rays = (forward[None] + ((u - model.cx) / model.focal)[:, None] * right[None]
+            + ((v - model.cy) / model.focal)[:, None] * down[None])
+    below = rays[:, 2] < -1e-9
+    t = np.where(below, model.height / np.where(below, -rays[:, 2], 1.0), np.nan)
+    x, y = t * rays[:, 0], t * rays[:, 1]
     length, width, height = SIZES_M[kind]
-    if x > width / 2:
-        x0 = x  # right of the camera: its nearest corner is its left one
-    elif x < -width / 2:
-        x0 = x - width
-    else:
-        x0 = x - width / 2
-    corners = np.array([[x0 + dx, y + dy, dz] for dx in (0.0, width) for dy in (0.0, length)
+    x0 = np.where(x > width / 2, x, np.where(x < -width / 2, x - width, x - width / 2))
+    shifts = np.asarray(shifts, dtype=np.float64).reshape(-1, 2)
+    x0, y = x0 + shifts[:, 0], y + shifts[:, 1]
+    offsets = np.array([[dx, dy, dz] for dx in (0.0, width) for dy in (0.0, length)
                         for dz in (0.0, height)])
-    uv, depth = model.project(corners)
-    if depth.min() <= 0.1:
-        return None
-    return (float(uv[:, 0].min()), float(uv[:, 1].min()), float(uv[:, 0].max()),
-            float(uv[:, 1].max()))
+    corners = np.stack([x0, y, np.zeros_like(x0)], axis=-1)[:, None, :] + offsets[None]
+    uv, depth = model.project(corners.reshape(-1, 3))
+    uv, depth = uv.reshape(-1, 8, 2), depth.reshape(-1, 8)
+    boxes = np.concatenate([uv.min(axis=1), uv.max(axis=1)], axis=1)
+    bad = np.broadcast_to(~below, (len(boxes),)) | ~(depth.min(axis=1) > 0.1)
+    boxes[bad] = np.nan
+    return boxes
+
+
+def vehicle_box(model, u, v, kind="car", shift=(0.0, 0.0)):
+    """The image box (x0, y0, x1, y1) of one vehicle (see ``vehicle_boxes``),
+    or None above the horizon."""
+    box = vehicle_boxes(model, u, v, kind, (shift,))[0]
+    return None if np.isnan(box).any() else tuple(float(b) for b in box)
 
 
 def _likeness(model, blobs):
     """How many blobs [(u, v, width, height)] look like a car standing where
     they stand (each counts 0..1 by how close its size is)."""
-    score = 0.0
-    for u, v, w, h in blobs:
-        box = vehicle_box(model, u, v)
-        if box is None:
-            continue
-        pw, ph = box[2] - box[0], box[3] - box[1]
-        if pw <= 0 or ph <= 0:
-            continue
-        e = max(abs(math.log(w / pw)), abs(math.log(h / ph)))
-        score += max(0.0, 1.0 - e / SIZE_TOLERANCE)
-    return score
+    blobs = np.asarray(blobs, dtype=np.float64).reshape(-1, 4)
+    boxes = vehicle_boxes(model, blobs[:, 0], blobs[:, 1])
+    pw, ph = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    ok = (pw > 0) & (ph > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        e = np.maximum(np.abs(np.log(blobs[:, 2] / pw)), np.abs(np.log(blobs[:, 3] / ph)))
+    return float(np.clip(1.0 - e[ok] / SIZE_TOLERANCE, 0.0, None).sum())
 
 
 def learn_camera(geometry, blobs):

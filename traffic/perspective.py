@@ -19,7 +19,9 @@ the foreground into vehicles from the nearest outwards:
    box is as well filled (a bus: one paint colour besides its glass; a
    truck: cab and body differ);
 3. that box's foreground pixels are taken away, and the next lowest pixel
-   is the next vehicle.
+   is the next vehicle;
+4. its colour is named on the frame brought to the empty road's light and
+   white-balanced on the lane markings (white paint on every highway).
 
 A vehicle whose box is cut by the frame's edge, or too small to type
 (``MIN_BOX_PX``), is not counted; so is a box the foreground fills too
@@ -31,7 +33,7 @@ from scipy import ndimage
 
 from traffic import background as bg
 from traffic import camera_model as cm
-from traffic.calibration import road_geometry
+from traffic.calibration import marking_pixels, road_geometry
 from traffic.colour import colour_votes, name_colour
 from traffic.records import Detection
 from traffic.vocabulary import COLOURS
@@ -49,6 +51,11 @@ LONG_FILL = 0.7  # ... for a bus or truck's longer box to be preferred
 ONE_PAINT = 0.6  # a bus: the share of its most common colour (glass aside)
 SHIFTS_M = (-0.6, -0.3, 0.0, 0.3, 0.6)  # across the road, for a car's box
 STEP_ALONG_M = (0.0, 0.6)
+# The level (sRGB) white lane paint is named at: set on the tuning seeds (it
+# is also the generator's marking paint, so colour figures on generated
+# scenes are optimistic about it).
+MARKING_WHITE = 215.0
+MIN_MARKING_PIXELS = 30
 _BLACK = COLOURS.index("black")
 
 
@@ -69,16 +76,33 @@ def shadow_mask(frame, road, foreground):
     return candidate & (np.abs(mean - factor) <= SHADOW_BAND)
 
 
-def vehicle_mask(pixels, road):
-    """Pixels of a frame that are vehicles: different from the empty road
-    (at the frame's light), not a shadow on it, specks removed, small gaps
-    closed, holes filled."""
+def _mask_and_frame(pixels, road):
     frame = bg.normalise_light(pixels, bg.channel_gains(pixels, road))
     foreground = bg.channel_difference(frame, road) > bg.FOREGROUND_THRESHOLD
     mask = foreground & ~shadow_mask(frame, road, foreground)
     mask = ndimage.binary_opening(mask, structure=np.ones((2, 2), dtype=bool))
     mask = ndimage.binary_closing(mask, structure=np.ones((3, 3), dtype=bool))
-    return ndimage.binary_fill_holes(mask)
+    return ndimage.binary_fill_holes(mask), frame
+
+
+def vehicle_mask(pixels, road):
+    """Pixels of a frame that are vehicles: different from the empty road
+    (at the frame's light), not a shadow on it, specks removed, small gaps
+    closed, holes filled."""
+    return _mask_and_frame(pixels, road)[0]
+
+
+def white_balance(road):
+    """Per-channel gains that make the camera's lane markings, white paint on
+    every highway, ``MARKING_WHITE`` on its empty road: the reference a
+    frame's colours are named against once it is at the empty road's light,
+    so exposure, the time of day and the camera's colour cast do not change
+    a paint's name.  Ones where no markings are seen."""
+    rows, cols = marking_pixels(road)
+    if len(rows) < MIN_MARKING_PIXELS:
+        return np.ones(3)
+    reference = np.median(road[rows, cols].astype(np.float64), axis=0)
+    return MARKING_WHITE / np.maximum(reference, 1.0)
 
 
 def isolated_blobs(pixels, road):
@@ -127,20 +151,19 @@ def _one_paint(pixels, left, box):
 def _vehicle_at(model, pixels, left, u, v):
     """(type, box, fill) of the vehicle standing at pixel (u, v), or None."""
     best = None
-    for dx in SHIFTS_M:
-        for dy in STEP_ALONG_M:
-            box = cm.vehicle_box(model, u, v, "car", (dx, dy))
-            if box is None:
-                continue
-            box = _pixel_box(box)
-            inside, fill = _fill(left, box)
-            if inside is None:
-                continue
-            area = (box[2] - box[0]) * (box[3] - box[1])
-            n = int(inside.sum())
-            score = n - 0.5 * (area - n)  # cover the foreground, not the road
-            if best is None or score > best[0]:
-                best = (score, "car", box, fill)
+    shifts = [(dx, dy) for dx in SHIFTS_M for dy in STEP_ALONG_M]
+    for box in cm.vehicle_boxes(model, u, v, "car", shifts):
+        if np.isnan(box).any():
+            continue
+        box = _pixel_box(box)
+        inside, fill = _fill(left, box)
+        if inside is None:
+            continue
+        area = (box[2] - box[0]) * (box[3] - box[1])
+        n = int(inside.sum())
+        score = n - 0.5 * (area - n)  # cover the foreground, not the road
+        if best is None or score > best[0]:
+            best = (score, "car", box, fill)
     if best is None:
         return None
     found = best[1:]
@@ -185,14 +208,17 @@ def camera_of(record, reduce):
                             record.camera_height_m)
 
 
-def find_vehicles(pixels, road, model, scale=1.0):
+def find_vehicles(pixels, road, model, scale=1.0, white=None):
     """Vehicles in one frame of a camera looking along the road.
 
     ``pixels`` and ``road`` are uint8 RGB at the working size and ``model``
     the camera's CameraModel at that size; ``scale`` is full-size pixels per
-    working pixel.  Boxes are returned in full-size pixels.
+    working pixel; ``white`` the camera's ``white_balance`` (computed when not
+    given).  Boxes are returned in full-size pixels.
     """
-    left = vehicle_mask(pixels, road)
+    left, frame = _mask_and_frame(pixels, road)
+    white = white_balance(road) if white is None else white
+    balanced = np.clip(frame * white, 0, 255).astype(np.uint8)
     h, w = left.shape
     found = []
     while True:
@@ -221,7 +247,7 @@ def find_vehicles(pixels, road, model, scale=1.0):
         if cut or min(box[2] - box[0], box[3] - box[1]) * scale < MIN_BOX_PX:
             continue
         found.append(Detection(
-            type=kind, colour=name_colour(pixels[y0:y1, x0:x1][piece]),
+            type=kind, colour=name_colour(balanced[y0:y1, x0:x1][piece]),
             score=round(float(fill), 4),
             x0=int(round(box[0] * scale)), y0=int(round(box[1] * scale)),
             x1=int(round(box[2] * scale)), y1=int(round(box[3] * scale))))

@@ -42,9 +42,11 @@ class DecodeAndTagWithBackground(CountsProgress, beam.DoFn):
         super().setup()
         self._models = {}  # camera -> CameraModel or None, built once per worker
 
-    def _model(self, camera, cameras):
+    def _model(self, camera, cameras, road):
+        """(CameraModel or None, white balance) of a camera, once per worker."""
         if camera not in self._models:
-            self._models[camera] = perspective.camera_of(cameras.get(camera), bg.WORK_REDUCE)
+            model = perspective.camera_of(cameras.get(camera), bg.WORK_REDUCE)
+            self._models[camera] = (model, None if model is None else perspective.white_balance(road))
         return self._models[camera]
 
     def process(self, ref, backgrounds, cameras):
@@ -56,9 +58,9 @@ class DecodeAndTagWithBackground(CountsProgress, beam.DoFn):
         if road is None:
             raise ValueError(f"no background for camera {ref.camera!r}: "
                              "none of its sampled frames could be decoded")
-        model = self._model(ref.camera, cameras)
+        model, white = self._model(ref.camera, cameras, road)
         if model is not None and road.shape == d.pixels.shape:
-            found = perspective.find_vehicles(d.pixels, road, model, d.scale)
+            found = perspective.find_vehicles(d.pixels, road, model, d.scale, white)
         else:
             found = bg.find_vehicles(d.pixels, road, d.scale, self.pixels_per_metre)
         yield tagged_image(ref, d.width, d.height, found)

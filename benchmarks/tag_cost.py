@@ -1,0 +1,88 @@
+"""What tagging one frame costs, per tagger, beside decoding it: the domain
+functions alone (no Beam), on generated frames of each camera geometry.
+
+    python -m benchmarks.tag_cost [--cameras 3] [--frames 20] [--json FILE]
+
+For each geometry: the median milliseconds per frame of decoding at the
+tagger's working size, of the constant-scale (top-down) tagger, and, on
+elevated cameras, of the perspective tagger with the camera model learned
+from the camera's own sample frames (learning it is a per-camera cost, also
+reported).
+"""
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+
+from pipelines.generate_sample import generate
+from traffic import background as bg
+from traffic import camera_model, perspective
+from traffic.calibration import calibrate, is_perspective
+from traffic.imaging import decode_image
+
+
+def _ms(fn, *args):
+    t = time.perf_counter()
+    out = fn(*args)
+    return (time.perf_counter() - t) * 1000, out
+
+
+def measure(folder):
+    decode, top_down, persp, learn = [], [], [], []
+    images = os.path.join(folder, "images")
+    for camera in sorted(os.listdir(images)):
+        paths = sorted(os.path.join(images, camera, f) for f in os.listdir(os.path.join(images, camera)))
+        frames = []
+        for p in paths:
+            with open(p, "rb") as f:
+                data = f.read()
+            ms, d = _ms(decode_image, data, bg.WORK_REDUCE)
+            decode.append(ms)
+            frames.append(d)
+        road = bg.background_from_samples([(bg.sample_rank(camera, p), d.pixels)
+                                           for p, d in zip(paths, frames)])
+        geometry = calibrate(road)
+        model = None
+        if is_perspective(geometry):
+            t = time.perf_counter()
+            blobs = [b for d in frames[:bg.DEFAULT_SAMPLES]
+                     for b in perspective.isolated_blobs(d.pixels, road)]
+            model, _ = camera_model.learn_camera(geometry, blobs)
+            learn.append((time.perf_counter() - t) * 1000)
+        for d in frames:
+            top_down.append(_ms(bg.find_vehicles, d.pixels, road, d.scale)[0])
+            if model is not None:
+                persp.append(_ms(perspective.find_vehicles, d.pixels, road, model, d.scale)[0])
+    med = lambda xs: round(statistics.median(xs), 2) if xs else None  # noqa: E731
+    return {"frames": len(decode), "decode_ms_per_image": med(decode),
+            "top_down_tag_ms_per_image": med(top_down),
+            "perspective_tag_ms_per_image": med(persp),
+            "camera_model_ms_per_camera": med(learn)}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="tag_cost", description=__doc__.split("\n")[0])
+    ap.add_argument("--cameras", type=int, default=3)
+    ap.add_argument("--frames", type=int, default=20)
+    ap.add_argument("--seed", type=int, default=2024)
+    ap.add_argument("--json")
+    a = ap.parse_args(argv)
+    results = {}
+    with tempfile.TemporaryDirectory() as work:
+        for geometry in ("top-down", "elevated"):
+            folder = os.path.join(work, geometry)
+            generate(folder, cameras=a.cameras, frames_per_camera=a.frames, seed=a.seed,
+                     geometry=geometry)
+            results[geometry] = measure(folder)
+            print(geometry, results[geometry], flush=True)
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(results, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
