@@ -23,7 +23,7 @@ import urllib.request
 import pytest
 
 from pipelines import tag_images
-from pipelines.outputs import read_summary
+from pipelines.outputs import read_summary, read_table
 from tests import image_cases
 from tests.conftest import same_outputs
 
@@ -126,6 +126,22 @@ def test_flink_with_external_workers_gives_the_direct_runners_outputs(
     images = read_summary(str(on_flink))["images"]
     assert images["failed"] == len(image_cases.bad()) and images["unexpected"] == images["failed"]
     assert images["tagged"] == 24
+
+
+def test_flink_tags_cameras_that_look_along_the_road_as_the_direct_runner_does(flink, tmp_path):
+    """Elevated cameras take the perspective tagger, whose camera model is
+    learned after the per-camera barrier and reaches the Flink workers as a
+    side input: the same vehicles and the same camera records as locally."""
+    from pipelines.generate_sample import generate
+    sample = tmp_path / "mixed"
+    generate(str(sample), cameras=3, frames_per_camera=6, seed=4711, workers=1, geometry="mixed")
+    direct, on_flink = tmp_path / "direct", tmp_path / "flink"
+    assert tag_images.main(job_args(sample, direct, "--runner", "FnApiRunner")) == 0
+    rc, _, err = run_on_flink(job_args(sample, on_flink, *flink_args(flink)), flink)
+    assert rc == 0, err[-3000:]
+    same_outputs(str(direct), str(on_flink))
+    cameras = read_table(str(on_flink), "cameras")
+    assert cameras["focal_px"].notna().sum() == 2  # the two elevated cameras
 
 
 def rest(env, path):
