@@ -217,7 +217,7 @@ body{font-family:system-ui,sans-serif;margin:24px auto;max-width:1180px;color:#2
 h1{margin-bottom:4px} h2{margin-top:32px;border-bottom:1px solid #ddd}
 .tiles{display:flex;gap:12px;flex-wrap:wrap}.tile{background:#f3f5f8;border-radius:8px;padding:10px 18px;min-width:90px}
 .tile b{display:block;font-size:1.6em}.tile span{color:#666}.facts{color:#555}
-.gallery{display:flex;flex-wrap:wrap;gap:10px}figure{margin:0}figcaption{font-size:.85em;color:#555}
+.gallery{display:flex;flex-wrap:wrap;gap:10px}figure{margin:0;max-width:480px}figcaption{font-size:.85em;color:#555}
 svg{max-width:100%;height:auto} table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
 """
 

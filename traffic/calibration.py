@@ -238,7 +238,10 @@ def calibrate(road, lane_width_m=LANE_WIDTH_M):
     if p is None or len(members) < 2:
         return None
     centre = np.array([w / 2, h / 2])
-    at_infinity = abs(p[2]) < 1e-9 or np.linalg.norm(p[:2] / p[2] - centre) > 50 * max(w, h)
+    # lines that meet further away than PERSPECTIVE_REACH image diagonals are
+    # parallel as far as the frame can tell: their spacing is read as such
+    at_infinity = (abs(p[2]) < 1e-9
+                   or np.linalg.norm(p[:2] / p[2] - centre) > PERSPECTIVE_REACH * math.hypot(w, h))
     if at_infinity:
         direction = np.array([p[0], p[1]]) / np.linalg.norm(p[:2])
         angle = math.degrees(math.atan2(direction[1], direction[0])) % 180
