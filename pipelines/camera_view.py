@@ -43,12 +43,9 @@ def fan_segments(c):
             return []
         spacing = LANE_WIDTH_M * c.scale_k * (h - 1 - vv)  # along the bottom row
         top = max(vv, 0.0)
-        out = []
-        for j in range(-HALF_FAN, HALF_FAN + 1):
-            ub = uv + j * spacing
-            t = (top - vv) / (h - 1 - vv)  # where the line crosses the top of the road
-            out.append(((uv + (ub - uv) * t, top), (ub, h - 1)))
-        return out
+        t = (top - vv) / (h - 1 - vv)  # where the lines cross the top of the road
+        return [((uv + j * spacing * t, top), (uv + j * spacing, h - 1))
+                for j in range(-HALF_FAN, HALF_FAN + 1)]
     a = math.radians(c.direction_deg)
     d, n = np.array([math.cos(a), math.sin(a)]), np.array([-math.sin(a), math.cos(a)])
     centre, reach = np.array([w / 2, h / 2]), math.hypot(w, h)

@@ -129,20 +129,20 @@ def background_from_samples(samples, size=DEFAULT_SAMPLES):
     return estimate_background(sample_frames(samples, size))
 
 
-def channel_difference(frame, background):
-    """Per pixel, the largest difference of any channel between a
-    (light-normalised, int16) frame and the empty road."""
-    return _channel_max(frame - background.astype(np.int16))
-
-
-def foreground_mask(pixels, background):
-    """Pixels that differ from the empty road (isolated specks removed)."""
+def differences(pixels, background):
+    """(the frame brought to the empty road's light (int16), pixels that
+    differ from the road): what every background tagger starts from."""
     if pixels.shape != background.shape:
         raise ValueError(
             f"frame is {pixels.shape[1]}x{pixels.shape[0]} at working scale but the "
             f"camera's background is {background.shape[1]}x{background.shape[0]}")
     frame = normalise_light(pixels, channel_gains(pixels, background))
-    mask = channel_difference(frame, background) > FOREGROUND_THRESHOLD
+    return frame, _channel_max(frame - background.astype(np.int16)) > FOREGROUND_THRESHOLD
+
+
+def foreground_mask(pixels, background):
+    """Pixels that differ from the empty road (isolated specks removed)."""
+    _, mask = differences(pixels, background)
     return ndimage.binary_opening(mask, structure=np.ones((2, 2), dtype=bool))
 
 

@@ -305,15 +305,12 @@ def camera_geometry(camera, road, sample_frames, reduce, blobs=()):
 
 
 def is_perspective(geometry):
-    """Does the road run into the picture (its vanishing point within
-    ``PERSPECTIVE_REACH`` image diagonals of the centre, so the scale changes
-    by a third or more across the frame)?  Otherwise the constant-scale
-    tagger of a camera straight above the road serves."""
-    if geometry is None or geometry.vanishing_point is None:
-        return False
-    u, v = geometry.vanishing_point
-    diagonal = math.hypot(geometry.width, geometry.height)
-    return math.hypot(u - geometry.width / 2, v - geometry.height / 2) <= PERSPECTIVE_REACH * diagonal
+    """Does the road run into the picture?  ``calibrate`` gives a vanishing
+    point only where the road's lines meet within ``PERSPECTIVE_REACH``
+    image diagonals of the centre (so the scale changes by a third or more
+    across the frame); otherwise the constant-scale tagger of a camera
+    straight above the road serves."""
+    return geometry is not None and geometry.vanishing_point is not None
 
 
 def road_geometry(record, reduce=1):

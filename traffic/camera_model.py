@@ -68,14 +68,21 @@ class CameraModel:
         zz = np.maximum(z, 1e-6)
         return np.stack([self.cx + self.focal * x / zz, self.cy + self.focal * y / zz], axis=-1), z
 
+    def ground_points(self, u, v):
+        """The road points (X, Y arrays; NaN above the horizon) seen at
+        pixels (u, v) (arrays)."""
+        forward, right, down = self._axes
+        u, v = np.atleast_1d(np.asarray(u, dtype=np.float64)), np.atleast_1d(np.asarray(v, dtype=np.float64))
+        rays = (forward[None] + ((u - self.cx) / self.focal)[:, None] * right[None]
+                + ((v - self.cy) / self.focal)[:, None] * down[None])
+        below = rays[:, 2] < -1e-9
+        t = np.where(below, self.height / np.where(below, -rays[:, 2], 1.0), np.nan)
+        return t * rays[:, 0], t * rays[:, 1]
+
     def ground(self, u, v):
         """The road point (X, Y) seen at pixel (u, v), or None above the horizon."""
-        forward, right, down = self._axes
-        ray = forward + (u - self.cx) / self.focal * right + (v - self.cy) / self.focal * down
-        if ray[2] >= -1e-9:
-            return None
-        t = self.height / -ray[2]
-        return float(t * ray[0]), float(t * ray[1])
+        x, y = self.ground_points(u, v)
+        return None if np.isnan(x[0]) else (float(x[0]), float(y[0]))
 
 
 def from_geometry(geometry, focal, height=None):
@@ -107,13 +114,7 @@ def vehicle_boxes(model, u, v, kind="car", shifts=((0.0, 0.0),)):
     or one point with N ``shifts``): each stands on the road there, its
     nearest corner to the camera at that point, running along the road away
     from the camera, moved by its shift on the road (metres across, along)."""
-    forward, right, down = model._axes
-    u, v = np.atleast_1d(np.asarray(u, dtype=np.float64)), np.atleast_1d(np.asarray(v, dtype=np.float64))
-    rays = (forward[None] + ((u - model.cx) / model.focal)[:, None] * right[None]
-            + ((v - model.cy) / model.focal)[:, None] * down[None])
-    below = rays[:, 2] < -1e-9
-    t = np.where(below, model.height / np.where(below, -rays[:, 2], 1.0), np.nan)
-    x, y = t * rays[:, 0], t * rays[:, 1]
+    x, y = model.ground_points(u, v)
     length, width, height = SIZES_M[kind]
     x0 = np.where(x > width / 2, x, np.where(x < -width / 2, x - width, x - width / 2))
     shifts = np.asarray(shifts, dtype=np.float64).reshape(-1, 2)
@@ -124,7 +125,7 @@ def vehicle_boxes(model, u, v, kind="car", shifts=((0.0, 0.0),)):
     uv, depth = model.project(corners.reshape(-1, 3))
     uv, depth = uv.reshape(-1, 8, 2), depth.reshape(-1, 8)
     boxes = np.concatenate([uv.min(axis=1), uv.max(axis=1)], axis=1)
-    bad = np.broadcast_to(~below, (len(boxes),)) | ~(depth.min(axis=1) > 0.1)
+    bad = ~(depth.min(axis=1) > 0.1)  # NaN above the horizon
     boxes[bad] = np.nan
     return boxes
 
@@ -158,13 +159,14 @@ def learn_camera(geometry, blobs):
     perspective geometry, blobs, or a plausible camera."""
     if geometry is None or geometry.vanishing_point is None or not blobs:
         return None, None
+    cameras = [from_geometry(geometry, focal)
+               for focal in np.geomspace(*FOCAL_RANGE, 48) * geometry.width]
     best, best_score = (None, None), 0.0
     for ratio in SCALE_RATIOS:
-        for focal in np.geomspace(*FOCAL_RANGE, 48) * geometry.width:
-            model = from_geometry(geometry, focal)
-            if model is None:
+        for camera in cameras:
+            if camera is None:
                 continue
-            model = dataclasses.replace(model, height=model.height * ratio)
+            model = dataclasses.replace(camera, height=camera.height * ratio)
             if not MOUNT_HEIGHT_M[0] <= model.height <= MOUNT_HEIGHT_M[1]:
                 continue
             score = _likeness(model, blobs)

@@ -77,8 +77,7 @@ def shadow_mask(frame, road, foreground):
 
 
 def _mask_and_frame(pixels, road):
-    frame = bg.normalise_light(pixels, bg.channel_gains(pixels, road))
-    foreground = bg.channel_difference(frame, road) > bg.FOREGROUND_THRESHOLD
+    frame, foreground = bg.differences(pixels, road)
     mask = foreground & ~shadow_mask(frame, road, foreground)
     mask = ndimage.binary_opening(mask, structure=np.ones((2, 2), dtype=bool))
     mask = ndimage.binary_closing(mask, structure=np.ones((3, 3), dtype=bool))
@@ -140,9 +139,10 @@ def _fill(left, box):
     return inside, inside.sum() / max(1, (box[2] - box[0]) * (box[3] - box[1]))
 
 
-def _one_paint(pixels, left, box):
-    inside, _ = _fill(left, box)
-    x0, y0, x1, y1 = _inside(box, left.shape)
+def _one_paint(pixels, inside, window):
+    """Is the foreground ``inside`` (from ``_fill``) of the clipped box
+    ``window`` one paint, glass aside?"""
+    x0, y0, x1, y1 = window
     votes = colour_votes(pixels[y0:y1, x0:x1][inside])
     votes[_BLACK] = 0  # glass, tyres and shade
     return votes.sum() > 0 and votes.max() >= ONE_PAINT * votes.sum()
@@ -167,18 +167,24 @@ def _vehicle_at(model, pixels, left, u, v):
     if best is None:
         return None
     found = best[1:]
-    long_boxes = {k: cm.vehicle_box(model, u, v, k) for k in ("bus", "truck", "long truck")}
-    if long_boxes["bus"] is not None:
-        bus = _pixel_box(long_boxes["bus"])
-        _, fill = _fill(left, bus)
-        if fill >= LONG_FILL:
-            if _one_paint(pixels, left, bus):
-                return "bus", bus, fill
-            long_truck = long_boxes["long truck"] and _pixel_box(long_boxes["long truck"])
-            if long_truck and _fill(left, long_truck)[1] >= LONG_FILL:
-                return "truck", long_truck, _fill(left, long_truck)[1]
-            if long_boxes["truck"] is not None:
-                return "truck", _pixel_box(long_boxes["truck"]), fill
+    bus = cm.vehicle_box(model, u, v, "bus")
+    if bus is None:
+        return found
+    bus = _pixel_box(bus)
+    inside, fill = _fill(left, bus)
+    if fill < LONG_FILL:
+        return found
+    if _one_paint(pixels, inside, _inside(bus, left.shape)):
+        return "bus", bus, fill
+    long_truck = cm.vehicle_box(model, u, v, "long truck")
+    if long_truck is not None:
+        long_truck = _pixel_box(long_truck)
+        long_fill = _fill(left, long_truck)[1]
+        if long_fill >= LONG_FILL:
+            return "truck", long_truck, long_fill
+    truck = cm.vehicle_box(model, u, v, "truck")
+    if truck is not None:
+        return "truck", _pixel_box(truck), fill
     return found
 
 

@@ -169,7 +169,9 @@ class TagImages(beam.PTransform):
             o.background_samples, bg.WORK_REDUCE, o.max_image_pixels)
         backgrounds = roads | "RoadOnly" >> beam.MapTuple(lambda camera, road: (camera, road[0]))
         cameras = roads | "LearnGeometry" >> LearnGeometry(bg.WORK_REDUCE)
-        by_camera = cameras | "KeyByCamera" >> beam.Map(lambda c: (c.camera, c))
+        # the tagger needs the learned figures, not the picture of the road
+        by_camera = cameras | "KeyByCamera" >> beam.Map(
+            lambda c: (c.camera, c._replace(empty_road_jpeg=None)))
         tagged, bad = (
             refs | "DecodeAndTag" >> beam.ParDo(
                 DecodeAndTagWithBackground(o.pixels_per_metre, o.max_image_pixels,
