@@ -6,8 +6,8 @@ functions alone (no Beam), on generated frames of each camera geometry.
 For each geometry: the median milliseconds per frame of decoding at the
 tagger's working size, of the constant-scale (top-down) tagger, and, on
 elevated cameras, of the perspective tagger with the camera model learned
-from the camera's own sample frames (learning it is a per-camera cost, also
-reported).
+from the camera's own sample frames (learning it, and laying out the outlines
+of the vehicles its road can hold, are per-camera costs, also reported).
 """
 
 import argparse
@@ -31,7 +31,7 @@ def _ms(fn, *args):
 
 
 def measure(folder):
-    decode, top_down, persp, learn = [], [], [], []
+    decode, top_down, persp, learn, outlines = [], [], [], [], []
     images = os.path.join(folder, "images")
     for camera in sorted(os.listdir(images)):
         paths = sorted(os.path.join(images, camera, f) for f in os.listdir(os.path.join(images, camera)))
@@ -52,15 +52,20 @@ def measure(folder):
                      for b in perspective.isolated_blobs(d.pixels, road)]
             model, _ = camera_model.learn_camera(geometry, blobs)
             learn.append((time.perf_counter() - t) * 1000)
+        view = None
+        if model is not None:
+            ms, view = _ms(perspective.perspective_camera, model, road)
+            outlines.append(ms)
         for d in frames:
             top_down.append(_ms(bg.find_vehicles, d.pixels, road, d.scale)[0])
-            if model is not None:
-                persp.append(_ms(perspective.find_vehicles, d.pixels, road, model, d.scale)[0])
+            if view is not None:
+                persp.append(_ms(perspective.find_vehicles, d.pixels, road, view, d.scale)[0])
     med = lambda xs: round(statistics.median(xs), 2) if xs else None  # noqa: E731
     return {"frames": len(decode), "decode_ms_per_image": med(decode),
             "top_down_tag_ms_per_image": med(top_down),
             "perspective_tag_ms_per_image": med(persp),
-            "camera_model_ms_per_camera": med(learn)}
+            "camera_model_ms_per_camera": med(learn),
+            "outlines_ms_per_camera": med(outlines)}
 
 
 def main(argv=None):

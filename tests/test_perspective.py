@@ -145,12 +145,13 @@ def test_elevated_frames_are_tagged_better_than_by_the_top_down_tagger(elevated_
     for camera, road, geometry, frames in elevated_cameras:
         blobs = [b for f in frames for b in perspective.isolated_blobs(f, road)]
         model, _ = cm.learn_camera(geometry, blobs)
+        view = perspective.perspective_camera(model, road)
         for f in range(0, 40, 8):
             pixels, t, truth, quality = scenes.render(SEED, camera.index, f, 40, camera)
             d = decode_image(encode_jpeg(pixels, t, quality), reduce=bg.WORK_REDUCE)
             wanted = [v for v in truth if not (v.occluded or v.small)]
             boxes = [(v.x0, v.y0, v.x1, v.y1) for v in wanted]
-            for name, tagged in (("perspective", perspective.find_vehicles(d.pixels, road, model, d.scale)),
+            for name, tagged in (("perspective", perspective.find_vehicles(d.pixels, road, view, d.scale)),
                                  ("top-down", bg.find_vehicles(d.pixels, road, d.scale))):
                 pairs = match(boxes, [(v.x0, v.y0, v.x1, v.y1) for v in tagged])
                 found[name] += sum(wanted[i].type == tagged[j].type for i, j in pairs)

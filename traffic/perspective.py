@@ -6,33 +6,38 @@ outline depends on where it stands, nearer vehicles hide parts of farther
 ones, and in dense traffic the vehicles of a queue touch in the image, so
 the foreground is a few large blobs, not one blob per vehicle.  With the
 camera's ``CameraModel`` (``traffic.camera_model``: learned from its own
-empty road and the blobs of its own sample frames) the tagger knows how big
-a car, a bus or a truck standing at any point of the road looks, and cuts
-the foreground into vehicles from the nearest outwards:
+empty road and the blobs of its own sample frames) the outline of every
+vehicle the road can hold is known in advance (``traffic.silhouettes``), and
+the tagger picks the set of outlines that explains the frame:
 
-1. the foreground against the empty road, without the vehicles' shadows
-   (``vehicle_mask``);
-2. repeatedly, the lowest foreground pixel left - the point of a vehicle
-   nearest to the camera, where it stands on the road - and the vehicle
-   standing there: a car's box, moved a little across and along the road
-   to cover the most foreground; a bus or truck instead when their longer
-   box is as well filled (a bus: one paint colour besides its glass; a
-   truck: cab and body differ);
-3. that box's foreground pixels are taken away, and the next lowest pixel
-   is the next vehicle;
-4. its colour is named on the frame brought to the empty road's light and
-   white-balanced on the lane markings (white paint on every highway).
+1. the evidence against the empty road: pixels that are clearly a vehicle
+   (different from the road at the frame's light, not a shadow on it), and
+   pixels that may be either (shadow-like, or faintly different: a
+   vehicle's own shaded side, grey paint on a grey road) (``_evidence``);
+2. repeatedly, the outline - of a car, motorcycle, bus, rigid or articulated
+   truck, anywhere on the road - that covers the most vehicle pixels not yet
+   explained, net of the road pixels it would cover (``_Search``); a bus or
+   truck only where it explains more than the cars that fit inside its box
+   would, and is mostly one paint, as a bus or a truck's body is and a queue
+   of cars is not;
+3. each vehicle's visible pixels are those it is the nearest chosen vehicle
+   at; a bus is one paint besides its glass, a truck is not; colours are
+   named on the frame brought to the empty road's light and white-balanced
+   on the lane markings (white paint on every highway).
 
 A vehicle whose box is cut by the frame's edge, or too small to type
-(``MIN_BOX_PX``), is not counted; so is a box the foreground fills too
-little (what is left of a vehicle already taken).
+(``MIN_BOX_PX``), is not counted; a motorcycle only where it is alone (a
+small piece of foreground beside a vehicle is what is left of that vehicle).
 """
+
+import typing
 
 import numpy as np
 from scipy import ndimage
 
 from traffic import background as bg
 from traffic import camera_model as cm
+from traffic import silhouettes as sil
 from traffic.calibration import marking_pixels, road_geometry
 from traffic.colour import colour_votes, name_colour
 from traffic.records import Detection
@@ -45,12 +50,9 @@ SHADOW_RATIO = (0.25, 0.9)  # darkening factors a shadow can have
 SHADOW_CHROMA_SPREAD = 0.1  # the channels' factors agree this closely
 SHADOW_BAND = 0.07  # around the frame's most common factor
 MIN_SHADOW_PIXELS = 50
+FAINT_DIFFERENCE = 10  # grey levels: below background.FOREGROUND_THRESHOLD, above noise
 MIN_BOX_PX = 10  # full-size pixels: the shorter side a vehicle needs to be typed
-MIN_FILL = 0.3  # share of a vehicle's box its foreground must fill
-LONG_FILL = 0.7  # ... for a bus or truck's longer box to be preferred
 ONE_PAINT = 0.6  # a bus: the share of its most common colour (glass aside)
-SHIFTS_M = (-0.6, -0.3, 0.0, 0.3, 0.6)  # across the road, for a car's box
-STEP_ALONG_M = (0.0, 0.6)
 # The level (sRGB) white lane paint is named at: set on the tuning seeds (it
 # is also the generator's marking paint, so colour figures on generated
 # scenes are optimistic about it).
@@ -76,12 +78,26 @@ def shadow_mask(frame, road, foreground):
     return candidate & (np.abs(mean - factor) <= SHADOW_BAND)
 
 
-def _mask_and_frame(pixels, road):
+def _evidence(pixels, road):
+    """(vehicle pixels, pixels that may be either, the frame at the road's
+    light).  Vehicle pixels differ clearly from the empty road and are not a
+    shadow on it (specks removed, small gaps closed, holes filled).  A
+    vehicle's own shaded faces can look just like a shadow, and grey paint
+    like the road, so what is shadow-like or differs only faintly is neither
+    evidence of a vehicle nor against one."""
     frame, foreground = bg.differences(pixels, road)
-    mask = foreground & ~shadow_mask(frame, road, foreground)
+    shadow = shadow_mask(frame, road, foreground)
+    mask = foreground & ~shadow
     mask = ndimage.binary_opening(mask, structure=np.ones((2, 2), dtype=bool))
     mask = ndimage.binary_closing(mask, structure=np.ones((3, 3), dtype=bool))
-    return ndimage.binary_fill_holes(mask), frame
+    mask = ndimage.binary_fill_holes(mask)
+    faint = bg._channel_max(frame - road.astype(np.int16)) > FAINT_DIFFERENCE
+    return mask, (shadow | faint) & ~mask, frame
+
+
+def _mask_and_frame(pixels, road):
+    mask, _, frame = _evidence(pixels, road)
+    return mask, frame
 
 
 def vehicle_mask(pixels, road):
@@ -121,89 +137,6 @@ def isolated_blobs(pixels, road):
     return out
 
 
-def _pixel_box(box):
-    return (int(np.floor(box[0])), int(np.floor(box[1])), int(np.ceil(box[2])), int(np.ceil(box[3])))
-
-
-def _inside(box, shape):
-    x0, y0, x1, y1 = box
-    return max(0, x0), max(0, y0), min(shape[1], x1), min(shape[0], y1)
-
-
-def _fill(left, box):
-    """(foreground pixels left in the box, its share of the box's area)."""
-    x0, y0, x1, y1 = _inside(box, left.shape)
-    if x1 <= x0 or y1 <= y0:
-        return None, 0.0
-    inside = left[y0:y1, x0:x1]
-    return inside, inside.sum() / max(1, (box[2] - box[0]) * (box[3] - box[1]))
-
-
-def _one_paint(pixels, inside, window):
-    """Is the foreground ``inside`` (from ``_fill``) of the clipped box
-    ``window`` one paint, glass aside?"""
-    x0, y0, x1, y1 = window
-    votes = colour_votes(pixels[y0:y1, x0:x1][inside])
-    votes[_BLACK] = 0  # glass, tyres and shade
-    return votes.sum() > 0 and votes.max() >= ONE_PAINT * votes.sum()
-
-
-def _vehicle_at(model, pixels, left, u, v):
-    """(type, box, fill) of the vehicle standing at pixel (u, v), or None."""
-    best = None
-    shifts = [(dx, dy) for dx in SHIFTS_M for dy in STEP_ALONG_M]
-    for box in cm.vehicle_boxes(model, u, v, "car", shifts):
-        if np.isnan(box).any():
-            continue
-        box = _pixel_box(box)
-        inside, fill = _fill(left, box)
-        if inside is None:
-            continue
-        area = (box[2] - box[0]) * (box[3] - box[1])
-        n = int(inside.sum())
-        score = n - 0.5 * (area - n)  # cover the foreground, not the road
-        if best is None or score > best[0]:
-            best = (score, "car", box, fill)
-    if best is None:
-        return None
-    found = best[1:]
-    bus = cm.vehicle_box(model, u, v, "bus")
-    if bus is None:
-        return found
-    bus = _pixel_box(bus)
-    inside, fill = _fill(left, bus)
-    if fill < LONG_FILL:
-        return found
-    if _one_paint(pixels, inside, _inside(bus, left.shape)):
-        return "bus", bus, fill
-    long_truck = cm.vehicle_box(model, u, v, "long truck")
-    if long_truck is not None:
-        long_truck = _pixel_box(long_truck)
-        long_fill = _fill(left, long_truck)[1]
-        if long_fill >= LONG_FILL:
-            return "truck", long_truck, long_fill
-    truck = cm.vehicle_box(model, u, v, "truck")
-    if truck is not None:
-        return "truck", _pixel_box(truck), fill
-    return found
-
-
-def _lowest_run(left):
-    """(row, first column, last column) of the leftmost run of foreground in
-    the lowest row that has any."""
-    rows = np.nonzero(left.any(axis=1))[0]
-    if len(rows) == 0:
-        return None
-    row = int(rows[-1])
-    cols = np.nonzero(left[row])[0]
-    end = cols[0]
-    for c in cols[1:]:
-        if c - end > 1:
-            break
-        end = c
-    return row, int(cols[0]), int(end)
-
-
 def camera_of(record, reduce):
     """The CameraModel, at 1/``reduce`` of the full size, of a CameraGeometry
     record; None where the job learned none (a camera straight above the
@@ -214,47 +147,213 @@ def camera_of(record, reduce):
                             record.camera_height_m)
 
 
-def find_vehicles(pixels, road, model, scale=1.0, white=None):
+
+
+# The search's weights, set on the tuning seeds (never on a judged one):
+EXPLAIN_BACKGROUND = 2.0  # road pixels inside an outline cost this many vehicle pixels
+MIN_GAIN = 0.4  # an outline must explain this share of its area, net of that cost
+MIN_FILL = 0.5  # outlines the foreground fills less than this are not considered
+PER_SMALL_VEHICLE = 0.2  # share of its area each car of a queue must explain beyond that
+MIN_VISIBLE_PX = 3
+LONG_PAINT = 0.5  # a bus or truck: the share of its most common paint
+
+
+class PerspectiveCamera(typing.NamedTuple):
+    """What the tagger knows of one camera that looks along the road."""
+    model: cm.CameraModel
+    white: np.ndarray  # white_balance
+    silhouettes: sil.Silhouettes
+
+
+def road_extent(road, model):
+    """(leftmost, rightmost) road X (metres) of the lane markings on the
+    nearer half of the camera's marked road, or None without markings."""
+    rows, cols = marking_pixels(road)
+    if len(rows) < MIN_MARKING_PIXELS:
+        return None
+    x, y = model.ground_points(cols + 0.5, rows + 0.5)
+    seen = ~np.isnan(x)
+    if seen.sum() < MIN_MARKING_PIXELS:
+        return None
+    x, y = x[seen], y[seen]
+    near = y <= np.median(y)
+    return float(np.percentile(x[near], 2)), float(np.percentile(x[near], 98))
+
+
+def perspective_camera(model, road):
+    """The PerspectiveCamera of a CameraModel and the camera's empty road."""
+    return PerspectiveCamera(model, white_balance(road),
+                             sil.silhouettes(model, road.shape[:2], road_extent(road, model)))
+
+
+class _Search:
+    """Which vehicles' outlines explain a frame's foreground: repeatedly the
+    outline that explains the most foreground not yet explained, net of the
+    road it covers; a bus or truck only where it explains more than the cars
+    and motorcycles that fit inside its box would together (a queue of cars
+    fills a long outline too)."""
+
+    def __init__(self, outlines, mask, unsure, paint=None):
+        self.s, self.free, self.paint = outlines, mask.copy(), paint
+        x0, y0, x1, y1 = outlines.pixel_box.T
+        total = np.zeros((mask.shape[0] + 1, mask.shape[1] + 1), dtype=np.int32)
+        total[1:, 1:] = mask.cumsum(axis=0).cumsum(axis=1)
+        in_box = total[y1, x1] - total[y0, x1] - total[y1, x0] + total[y0, x0]
+        pre = np.nonzero((in_box >= MIN_FILL * outlines.area) & (outlines.area >= 4))[0]
+        spans = outlines.spans(pre)
+        owner = np.repeat(np.arange(len(pre)), outlines.start[pre + 1] - outlines.start[pre])
+        fg = np.bincount(owner, weights=sil.span_sums(sil.row_prefix(mask), outlines, spans),
+                         minlength=len(pre))
+        maybe = np.bincount(owner, weights=sil.span_sums(sil.row_prefix(unsure), outlines, spans),
+                            minlength=len(pre))
+        area = outlines.area[pre]
+        cost = EXPLAIN_BACKGROUND * (area - fg - maybe)
+        # the foreground left to explain only shrinks: an outline that does
+        # not qualify now never will
+        keep = (fg >= MIN_FILL * area) & (fg - cost >= MIN_GAIN * area)
+        self.live = pre[keep]
+        self.area = area[keep]
+        self.cost = cost[keep]
+        self.fg = fg[keep]
+        self.box = outlines.pixel_box[self.live]
+        self.small = np.isin(outlines.kind[self.live], sil.SMALL_KINDS)
+        self.alive = np.ones(len(self.live), dtype=bool)
+        self.chosen = []
+
+    def gains(self, among=None):
+        g = self.fg - self.cost
+        g[~self.alive | (g < MIN_GAIN * self.area)] = -np.inf
+        if among is not None:
+            g[~among] = -np.inf
+        return g
+
+    def take(self, j):
+        i = self.live[j]
+        self.alive[j] = False
+        self.chosen.append(j)
+        s = self.s
+        for span in range(s.start[i], s.start[i + 1]):
+            self.free[s.rows[span], s.left[span]:s.right[span]] = False
+        x0, y0, x1, y1 = self.box[j]
+        b = self.box
+        hit = np.nonzero(self.alive & (b[:, 0] < x1) & (b[:, 2] > x0) & (b[:, 1] < y1) & (b[:, 3] > y0))[0]
+        if len(hit):
+            ids = self.live[hit]
+            owner = np.repeat(np.arange(len(hit)), s.start[ids + 1] - s.start[ids])
+            self.fg[hit] = np.bincount(owner, weights=sil.span_sums(sil.row_prefix(self.free), s,
+                                                                  s.spans(ids)), minlength=len(hit))
+            self.alive[hit] = self.fg[hit] - self.cost[hit] >= MIN_GAIN * self.area[hit]
+
+    def state(self):
+        return self.free.copy(), self.fg.copy(), self.alive.copy(), list(self.chosen)
+
+    def restore(self, state):
+        self.free, self.fg, self.alive, self.chosen = state
+
+    def _one_body(self, j, free):
+        """Is what a long outline would explain mostly one paint (a bus, a
+        truck's body), not the several paints of a queue of cars?"""
+        if self.paint is None:
+            return True
+        i, s = self.live[j], self.s
+        pixels = [self.paint[s.rows[k], s.left[k]:s.right[k]][free[s.rows[k], s.left[k]:s.right[k]]]
+                  for k in range(s.start[i], s.start[i + 1])]
+        votes = colour_votes(np.concatenate(pixels))
+        votes[_BLACK] = 0  # glass, tyres and shade
+        return votes.sum() == 0 or votes.max() >= LONG_PAINT * votes.sum()
+
+    def _small_inside(self, j):
+        x0, y0, x1, y1 = self.box[j]
+        b = self.box
+        return self.small & (b[:, 0] >= x0 - 1) & (b[:, 2] <= x1 + 1) & (b[:, 1] >= y0 - 1) & (b[:, 3] <= y1 + 1)
+
+    def run(self):
+        while True:
+            g = self.gains()
+            j = int(np.argmax(g))
+            if not np.isfinite(g[j]):
+                return [self.live[k] for k in self.chosen]
+            if self.small[j]:
+                self.take(j)
+                continue
+            before, inside, queue = self.state(), self._small_inside(j), 0.0
+            while True:
+                gs = self.gains(inside)
+                k = int(np.argmax(gs))
+                if not np.isfinite(gs[k]):
+                    break
+                queue += gs[k] - PER_SMALL_VEHICLE * self.area[k]
+                self.take(k)
+            if g[j] >= queue and self._one_body(j, before[0]):
+                self.restore(before)
+                self.take(j)
+            else:
+                self.alive[j] = False  # the queue explains it better
+
+
+def _visible(outlines, chosen, mask):
+    """For each chosen outline, the foreground pixels it is the nearest
+    vehicle at (what is seen of it)."""
+    owner = np.full(mask.shape, -1, dtype=np.int32)
+    for n in sorted(range(len(chosen)), key=lambda n: -outlines.depth[chosen[n]]):
+        i = chosen[n]
+        for span in range(outlines.start[i], outlines.start[i + 1]):
+            owner[outlines.rows[span], outlines.left[span]:outlines.right[span]] = n
+    owner[~mask] = -1
+    return owner
+
+
+ALONE_RING = 1.0  # a motorcycle's box widths around it
+ALONE_MAX = 0.15
+
+
+def _alone(box, mask, seen):
+    """Is the foreground around a small outline mostly empty road?  A
+    motorcycle rides alone in its lane; a small piece of foreground beside a
+    vehicle is what is left of that vehicle."""
+    h, w = mask.shape
+    pad = ALONE_RING * max(box[2] - box[0], box[3] - box[1])
+    x0, y0 = max(0, int(box[0] - pad)), max(0, int(box[1] - pad))
+    x1, y1 = min(w, int(np.ceil(box[2] + pad))), min(h, int(np.ceil(box[3] + pad)))
+    ring = mask[y0:y1, x0:x1].sum() - seen[y0:y1, x0:x1].sum()
+    return ring <= ALONE_MAX * ((x1 - x0) * (y1 - y0) - seen[y0:y1, x0:x1].sum())
+
+
+def find_vehicles(pixels, road, camera, scale=1.0):
     """Vehicles in one frame of a camera looking along the road.
 
-    ``pixels`` and ``road`` are uint8 RGB at the working size and ``model``
-    the camera's CameraModel at that size; ``scale`` is full-size pixels per
-    working pixel; ``white`` the camera's ``white_balance`` (computed when not
-    given).  Boxes are returned in full-size pixels.
+    ``pixels`` and ``road`` are uint8 RGB at the working size and ``camera``
+    its PerspectiveCamera at that size; ``scale`` is full-size pixels per
+    working pixel.  Boxes are returned in full-size pixels: the box of the
+    whole vehicle, hidden parts included.
     """
-    left, frame = _mask_and_frame(pixels, road)
-    white = white_balance(road) if white is None else white
-    balanced = np.clip(frame * white, 0, 255).astype(np.uint8)
-    h, w = left.shape
+    mask, unsure, frame = _evidence(pixels, road)
+    outlines = camera.silhouettes
+    balanced = np.clip(frame * camera.white, 0, 255).astype(np.uint8)
+    chosen = _Search(outlines, mask, unsure, balanced).run()
+    if not chosen:
+        return []
+    owner = _visible(outlines, chosen, mask)
     found = []
-    while True:
-        low = _lowest_run(left)
-        if low is None:
-            break
-        row, c0, c1 = low
-        ground = model.ground((c0 + c1 + 1) / 2, row + 1.0)
-        if ground is None:
-            break  # at or above the horizon: nothing more stands on the road
-        # its nearest corner: the run's end towards the camera's side
-        u = c0 if ground[0] > 0.9 else (c1 + 1 if ground[0] < -0.9 else (c0 + c1 + 1) / 2)
-        vehicle = _vehicle_at(model, pixels, left, u, row + 1.0)
-        if vehicle is None:
-            left[row, c0:c1 + 1] = False
+    for n, i in enumerate(chosen):
+        box = outlines.box[i]
+        if outlines.cut[i] or min(box[2] - box[0], box[3] - box[1]) * scale < MIN_BOX_PX:
             continue
-        kind, box, fill = vehicle
-        x0, y0, x1, y1 = _inside(box, left.shape)
-        piece = left[y0:y1, x0:x1].copy()
-        left[y0:y1, x0:x1] = False
-        left[row, c0:c1 + 1] = False  # always: the search moves on
-        if fill < MIN_FILL or piece.sum() < 4:
+        seen = owner == n
+        if seen.sum() < MIN_VISIBLE_PX:
             continue
-        cut = (box[0] < 0 or box[1] < 0 or box[2] > w or box[3] > h or row >= h - 1
-               or (x0 == 0 and piece[:, 0].any()) or (x1 == w and piece[:, -1].any()))
-        if cut or min(box[2] - box[0], box[3] - box[1]) * scale < MIN_BOX_PX:
+        kind = sil.KINDS[outlines.kind[i]]
+        if kind == "motorcycle" and not _alone(box, mask, seen):
             continue
+        paint = balanced[seen]
+        if kind in ("bus", "truck"):
+            votes = colour_votes(paint)
+            votes[_BLACK] = 0  # glass, tyres and shade
+            kind = "bus" if votes.sum() > 0 and votes.max() >= ONE_PAINT * votes.sum() else "truck"
+        elif kind == "long truck":
+            kind = "truck"
         found.append(Detection(
-            type=kind, colour=name_colour(balanced[y0:y1, x0:x1][piece]),
-            score=round(float(fill), 4),
+            type=kind, colour=name_colour(paint), score=round(float(seen.sum() / outlines.area[i]), 4),
             x0=int(round(box[0] * scale)), y0=int(round(box[1] * scale)),
             x1=int(round(box[2] * scale)), y1=int(round(box[3] * scale))))
     return found

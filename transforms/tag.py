@@ -40,14 +40,17 @@ class DecodeAndTagWithBackground(CountsProgress, beam.DoFn):
 
     def setup(self):
         super().setup()
-        self._models = {}  # camera -> CameraModel or None, built once per worker
+        self._cameras = {}  # camera -> PerspectiveCamera or None, built once per worker
 
-    def _model(self, camera, cameras, road):
-        """(CameraModel or None, white balance) of a camera, once per worker."""
-        if camera not in self._models:
+    def _camera(self, camera, cameras, road):
+        """The PerspectiveCamera of a camera (None for one straight above
+        the road), built once per worker: its vehicles' outlines take a
+        second or two."""
+        if camera not in self._cameras:
             model = perspective.camera_of(cameras.get(camera), bg.WORK_REDUCE)
-            self._models[camera] = (model, None if model is None else perspective.white_balance(road))
-        return self._models[camera]
+            self._cameras[camera] = (None if model is None
+                                     else perspective.perspective_camera(model, road))
+        return self._cameras[camera]
 
     def process(self, ref, backgrounds, cameras):
         self.count_progress()
@@ -58,9 +61,9 @@ class DecodeAndTagWithBackground(CountsProgress, beam.DoFn):
         if road is None:
             raise ValueError(f"no background for camera {ref.camera!r}: "
                              "none of its sampled frames could be decoded")
-        model, white = self._model(ref.camera, cameras, road)
-        if model is not None and road.shape == d.pixels.shape:
-            found = perspective.find_vehicles(d.pixels, road, model, d.scale, white)
+        view = self._camera(ref.camera, cameras, road)
+        if view is not None and road.shape == d.pixels.shape:
+            found = perspective.find_vehicles(d.pixels, road, view, d.scale)
         else:
             found = bg.find_vehicles(d.pixels, road, d.scale, self.pixels_per_metre)
         yield tagged_image(ref, d.width, d.height, found)
