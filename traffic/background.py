@@ -28,7 +28,8 @@ from traffic.records import Detection
 WORK_REDUCE = 2  # the tagger works at half resolution (JPEG draft mode)
 DEFAULT_SAMPLES = 21
 DEFAULT_PIXELS_PER_METRE = 10.0
-CLUSTER_TOLERANCE = 12  # grey levels: how close two samples of the road are
+CLUSTER_TOLERANCE = 0.07  # log units (7 %): how close two samples of the road are
+DARK_OFFSET = 8.0  # grey levels added before the log: sensor noise near black
 FOREGROUND_THRESHOLD = 20  # grey levels: how far from the road a vehicle is
 ALONG_ROAD_CLOSING_PX = 5  # working pixels (1 m at the default scale)
 
@@ -81,7 +82,10 @@ def estimate_background(frames):
     Every frame is first brought to the sample's common light (its gains
     against the per-pixel median of the sample).  Then per pixel: the sample
     with the most other samples within CLUSTER_TOLERANCE, and the mean of
-    that cluster.
+    that cluster.  Closeness is relative (in log units): light changes
+    multiply a pixel's value, so an absolute tolerance would let the tight
+    values of dark vehicles and shadows outvote a brighter road whose samples
+    drift further apart.
     """
     if not frames:
         raise ValueError("no frames to estimate a background from")
@@ -89,15 +93,16 @@ def estimate_background(frames):
     if len(stack) >= 3:
         rough = np.median(stack, axis=0)
         stack = np.stack([normalise_light(f, channel_gains(f, rough)) for f in stack])
+    logs = np.log(stack.astype(np.float32) + DARK_OFFSET)
     k = len(stack)
     support = np.ones((k,) + stack.shape[1:3], dtype=np.int16)  # each sample supports itself
     for i in range(k - 1):  # each pair once
-        close = _channel_max(stack[i + 1:] - stack[i]) <= CLUSTER_TOLERANCE
+        close = _channel_max(logs[i + 1:] - logs[i]) <= CLUSTER_TOLERANCE
         support[i] += close.sum(axis=0, dtype=np.int16)
         support[i + 1:] += close
     best = support.argmax(axis=0)
-    centre = np.take_along_axis(stack, best[None, ..., None], axis=0)[0]
-    members = _channel_max(stack - centre) <= CLUSTER_TOLERANCE
+    centre = np.take_along_axis(logs, best[None, ..., None], axis=0)[0]
+    members = _channel_max(logs - centre) <= CLUSTER_TOLERANCE
     total = (stack * members[..., None]).sum(axis=0)
     return (total / members.sum(axis=0)[..., None]).round().astype(np.uint8)
 
