@@ -155,6 +155,7 @@ MIN_GAIN = 0.4  # an outline must explain this share of its area, net of that co
 MIN_FILL = 0.5  # outlines the foreground fills less than this are not considered
 PER_SMALL_VEHICLE = 0.2  # share of its area each car of a queue must explain beyond that
 MIN_VISIBLE_PX = 3
+SETTLE_OVERLAP = 0.3  # box IoU: how far a chosen vehicle may move when it settles
 LONG_PAINT = 0.5  # a bus or truck: the share of its most common paint
 
 
@@ -291,6 +292,47 @@ class _Search:
                 self.alive[j] = False  # the queue explains it better
 
 
+def _paint(outlines, index, image):
+    """Add 1 to ``image`` under outline ``index``."""
+    for span in range(outlines.start[index], outlines.start[index + 1]):
+        image[outlines.rows[span], outlines.left[span]:outlines.right[span]] += 1
+
+
+def _settle(outlines, chosen, mask, unsure):
+    """Each chosen vehicle moved, in turn and with the others kept where
+    they are, to the outline of its kind near it that best explains the
+    foreground the others leave: greedy choice prefers an outline that also
+    covers a neighbour's pixels, which its neighbour explains anyway."""
+    cover = np.zeros(mask.shape, dtype=np.int16)
+    for i in chosen:
+        _paint(outlines, i, cover)
+    either = sil.row_prefix(mask | unsure)
+    boxes = outlines.pixel_box
+    settled = list(chosen)
+    for n, i in enumerate(settled):
+        own = np.zeros_like(cover)
+        _paint(outlines, i, own)
+        free = sil.row_prefix(mask & (cover - own == 0))
+        b = boxes[i]
+        ix = np.clip(np.minimum(boxes[:, 2], b[2]) - np.maximum(boxes[:, 0], b[0]), 0, None)
+        iy = np.clip(np.minimum(boxes[:, 3], b[3]) - np.maximum(boxes[:, 1], b[1]), 0, None)
+        inter = ix * iy
+        union = ((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+                 + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+        near = np.nonzero((outlines.kind == outlines.kind[i]) & (inter >= SETTLE_OVERLAP * union))[0]
+        spans = outlines.spans(near)
+        owner = np.repeat(np.arange(len(near)), outlines.start[near + 1] - outlines.start[near])
+        explained = np.bincount(owner, weights=sil.span_sums(free, outlines, spans), minlength=len(near))
+        road = outlines.area[near] - np.bincount(
+            owner, weights=sil.span_sums(either, outlines, spans), minlength=len(near))
+        best = near[int(np.argmax(explained - EXPLAIN_BACKGROUND * road))]
+        if best != i:
+            cover -= own
+            _paint(outlines, best, cover)
+            settled[n] = best
+    return settled
+
+
 def _visible(outlines, chosen, mask):
     """For each chosen outline, the foreground pixels it is the nearest
     vehicle at (what is seen of it)."""
@@ -333,6 +375,7 @@ def find_vehicles(pixels, road, camera, scale=1.0):
     chosen = _Search(outlines, mask, unsure, balanced).run()
     if not chosen:
         return []
+    chosen = _settle(outlines, chosen, mask, unsure)
     owner = _visible(outlines, chosen, mask)
     found = []
     for n, i in enumerate(chosen):
