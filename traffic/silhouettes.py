@@ -24,7 +24,10 @@ KINDS = ("car", "motorcycle", "bus", "truck", "long truck")
 SMALL_KINDS = (0, 1)  # indices of the kinds a long outline could be several of
 MIN_CAR_PX = 3.0  # working pixels: farther than a car this small, no outlines
 ROAD_MARGIN_M = 1.0  # beyond the outermost markings a vehicle can still stand
-_PAIRS = np.array(list(itertools.combinations(range(8), 2)))
+# The outline of a convex body's projection is made of projected edges of
+# the body: a box's 12 (corners i and j differ in one of the bits dx, dy, dz).
+_EDGES = np.array([(i, j) for i, j in itertools.combinations(range(8), 2)
+                   if bin(i ^ j).count("1") == 1])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,17 +124,17 @@ def _outlines(model, x, y, kind):
 
 
 def _spans(uv, box, shape):
-    """Row spans of the convex hulls of corner sets uv (N, 8, 2): for each
-    pixel row a hull's box covers, the columns whose centres lie between the
-    extreme crossings of that row's centre line with the segments joining any
-    two corners (the hull's slice)."""
+    """Row spans of the outlines of projected boxes, corners uv (N, 8, 2):
+    for each pixel row an outline's box covers, the columns whose centres lie
+    between the extreme crossings of that row's centre line with the box's
+    projected edges (the outline's slice)."""
     h, w = shape
     r0 = np.clip(np.ceil(box[:, 1] - 0.5), 0, h).astype(np.int64)
     r1 = np.clip(np.floor(box[:, 3] - 0.5) + 1, 0, h).astype(np.int64)
     owner = np.repeat(np.arange(len(box)), np.maximum(r1 - r0, 0))
     rows = multi_arange(r0, r1)
     centre = rows + 0.5
-    a, b = uv[owner][:, _PAIRS[:, 0]], uv[owner][:, _PAIRS[:, 1]]
+    a, b = uv[owner][:, _EDGES[:, 0]], uv[owner][:, _EDGES[:, 1]]
     ya, yb = a[..., 1], b[..., 1]
     flat = ya == yb
     crosses = ((ya - centre[:, None]) * (yb - centre[:, None]) <= 0) & ~flat
