@@ -133,3 +133,9 @@ def test_the_road_extent_comes_from_the_markings():
     road = np.asarray(_road())
     left, right = perspective.road_extent(road, MODEL)
     assert abs(left + 7.2) < 1.0 and abs(right - 7.2) < 1.0
+
+
+def test_an_empty_road_has_no_vehicles():
+    frame, road, _ = _scene([])
+    view = perspective.perspective_camera(MODEL, road)
+    assert perspective.find_vehicles(frame, road, view) == []

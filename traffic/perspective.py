@@ -271,8 +271,8 @@ class _Search:
     def run(self):
         while True:
             g = self.gains()
-            j = int(np.argmax(g))
-            if not np.isfinite(g[j]):
+            j = int(np.argmax(g)) if len(g) else 0
+            if not len(g) or not np.isfinite(g[j]):
                 return [self.live[k] for k in self.chosen]
             if self.small[j]:
                 self.take(j)
