@@ -46,7 +46,7 @@ def dataset(root, cameras, frames):
     if not os.path.exists(os.path.join(folder, "manifest.csv")):
         subprocess.run([PY, "-m", "pipelines.generate_sample", "--output", folder,
                         "--cameras", str(cameras), "--frames-per-camera", str(frames),
-                        "--seed", "4242"], check=True, stdout=subprocess.DEVNULL)
+                        "--seed", "4242", "--geometry", "top-down"], check=True, stdout=subprocess.DEVNULL)
     return folder, cameras * frames
 
 

@@ -53,7 +53,7 @@ def _render_camera(args):
 
 
 def generate(output, cameras=6, frames_per_camera=40, seed=2026, workers=None,
-             geometry="top-down", frozen_cameras=0):
+             geometry="mixed", frozen_cameras=0):
     """Write the sample set; returns (images written, vehicles in the truth).
     The first ``frozen_cameras`` cameras freeze half-way: from then on they
     repeat one frame."""
@@ -83,10 +83,10 @@ def main(argv=None):
     ap.add_argument("--cameras", type=int, default=6)
     ap.add_argument("--frames-per-camera", type=int, default=40)
     ap.add_argument("--seed", type=int, default=2026)
-    ap.add_argument("--geometry", choices=scenes.GEOMETRIES, default="top-down",
+    ap.add_argument("--geometry", choices=scenes.GEOMETRIES, default="mixed",
                     help="top-down: a camera straight above the road; elevated: perspective "
                          "cameras 6-15 m up looking along the road; mixed: every third camera "
-                         "top-down, the others elevated (default: top-down)")
+                         "top-down, the others elevated (default: mixed)")
     ap.add_argument("--frozen-cameras", type=int, default=0, metavar="N",
                     help="the first N cameras freeze half-way and repeat one frame")
     a = ap.parse_args(argv)

@@ -11,7 +11,7 @@ from pipelines.outputs import read_dead_letters, read_summary, read_table
 def small_sample(tmp_path_factory):
     """3 cameras x 8 frames, generated once per test session."""
     folder = str(tmp_path_factory.mktemp("sample"))
-    generate(folder, cameras=3, frames_per_camera=8, seed=99, workers=1)
+    generate(folder, cameras=3, frames_per_camera=8, seed=99, workers=1, geometry="top-down")
     return folder
 
 

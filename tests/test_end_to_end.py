@@ -157,7 +157,7 @@ def test_tags_match_the_ground_truth_on_a_full_size_set(tmp_path):
     from pipelines.generate_sample import generate
     from traffic.evaluation import evaluate
     sample, out = str(tmp_path / "sample"), str(tmp_path / "out")
-    generate(sample, cameras=6, frames_per_camera=40, seed=31337)
+    generate(sample, cameras=6, frames_per_camera=40, seed=31337, geometry="top-down")
     assert tag_images.main(sample_args(sample, out, "--runner", "FnApiRunner")) == 0
     result = evaluate(*load_for_evaluation(out, os.path.join(sample, "ground_truth.parquet")))
     assert result["colour_accuracy"] >= 0.85

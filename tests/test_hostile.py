@@ -163,7 +163,8 @@ def _cmdline(pid):
 def test_a_killed_worker_ends_the_run_in_one_line_and_a_rerun_starts_clean(tmp_path):
     from pipelines.generate_sample import generate
     sample = tmp_path / "sample"
-    generate(str(sample), cameras=6, frames_per_camera=40, seed=123, workers=1)
+    generate(str(sample), cameras=6, frames_per_camera=40, seed=123, workers=1,
+             geometry="top-down")
     out = tmp_path / "out"
     args = ["--input", str(sample / "images" / "**" / "*.jpg"), "--output", str(out),
             "--no-report", "--runner", "FnApiRunner", "--direct_num_workers", "2",
