@@ -3,9 +3,11 @@ that explains a frame with them (traffic/perspective.py), on frames drawn
 here with the camera model itself: vehicles as flat-painted boxes of known
 size and place, so every expected box is known exactly."""
 
+import dataclasses
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
@@ -73,52 +75,62 @@ def test_an_outline_is_the_projected_vehicle():
         assert np.logical_xor(ours, ref).sum() <= max(2, boundary), (kind, x, y)
 
 
-def _road():
+def _road(model=MODEL):
     """A grey road 4 lanes of 3.6 m wide, its white markings drawn through
     the camera model, on a green verge; the sky above the horizon."""
-    img = Image.new("RGB", (W, H), (70, 110, 60))
+    w, h = int(2 * model.cx), int(2 * model.cy)
+    img = Image.new("RGB", (w, h), (70, 110, 60))
     d = ImageDraw.Draw(img)
     edge = [(-7.2, 1.0), (7.2, 1.0), (7.2, 400.0), (-7.2, 400.0)]
-    uv, _ = MODEL.project([(a, b, 0.0) for a, b in edge])
+    uv, _ = model.project([(a, b, 0.0) for a, b in edge])
     d.polygon([tuple(p) for p in uv], fill=ROAD_GREY)
     for x in (-7.2, -3.6, 0.0, 3.6, 7.2):
-        uv, _ = MODEL.project([(x - 0.08, 2.0, 0.0), (x + 0.08, 2.0, 0.0),
+        uv, _ = model.project([(x - 0.08, 2.0, 0.0), (x + 0.08, 2.0, 0.0),
                                (x + 0.08, 400.0, 0.0), (x - 0.08, 400.0, 0.0)])
         d.polygon([tuple(p) for p in uv], fill=(214, 214, 210))
-    horizon = MODEL.cy - MODEL.focal * math.tan(MODEL.pitch)
-    d.rectangle([0, 0, W, int(horizon)], fill=(150, 170, 200))
+    horizon = model.cy - model.focal * math.tan(model.pitch)
+    d.rectangle([0, 0, w, int(horizon)], fill=(150, 170, 200))
     return img
 
 
-def _scene(vehicles, seed=0):
+def _scene(vehicles, seed=0, model=MODEL):
     """(frame, empty road, expected boxes) with ``vehicles`` [(kind, x, y,
     paint)] painted far first, each face a shade of its paint."""
-    road = _road()
+    road = _road(model)
     frame = road.copy()
     d = ImageDraw.Draw(frame)
     boxes = []
     for kind, x, y, paint in sorted(vehicles, key=lambda v: -v[2]):
-        uv, _ = MODEL.project(_corners(kind, x, y))
+        uv, _ = model.project(_corners(kind, x, y))
         d.polygon([(float(a), float(b)) for a, b in _hull(uv - 0.5)], fill=paint)
         top = [c for c in range(8) if c % 2 == 1]
         roof = tuple(min(255, int(c * 1.15)) for c in paint)
         d.polygon([(float(a), float(b)) for a, b in _hull(uv[top] - 0.5)], fill=roof)
     for kind, x, y, _ in vehicles:
-        uv, _ = MODEL.project(_corners(kind, x, y))
+        uv, _ = model.project(_corners(kind, x, y))
         boxes.append(np.r_[uv.min(0), uv.max(0)])
     rng = np.random.default_rng(seed)
-    noisy = np.clip(np.asarray(frame, dtype=np.float64) + rng.normal(0, 2, (H, W, 3)), 0, 255)
+    noisy = np.asarray(frame, dtype=np.float64)
+    noisy = np.clip(noisy + rng.normal(0, 2, noisy.shape), 0, 255)
     return noisy.astype(np.uint8), np.asarray(road), np.array(boxes)
 
 
-def test_a_queue_of_touching_cars_is_cut_into_cars_and_a_bus_stays_whole():
+QUEUE_AND_BUS = [("car", 1.8, 24.0, (200, 30, 30)), ("car", 1.8, 30.0, (30, 60, 200)),
+                 ("bus", -1.8, 34.0, (230, 190, 20)), ("car", -5.4, 20.0, (235, 235, 235))]
+
+
+@pytest.mark.parametrize("size", [1, 3], ids=["320x180", "960x540"])
+def test_a_queue_of_touching_cars_is_cut_into_cars_and_a_bus_stays_whole(size):
     """Two cars one behind the other in a lane, touching in the image (one
     foreground blob), a one-paint bus in the next lane and a lone car: four
-    vehicles, each typed and boxed where it stands."""
-    vehicles = [("car", 1.8, 24.0, (200, 30, 30)), ("car", 1.8, 30.0, (30, 60, 200)),
-                ("bus", -1.8, 34.0, (230, 190, 20)), ("car", -5.4, 20.0, (235, 235, 235))]
-    frame, road, boxes = _scene(vehicles)
-    view = perspective.perspective_camera(MODEL, road)
+    vehicles, each typed and boxed where it stands.  Also at the working
+    size of a full-HD camera, which the search works on at half size."""
+    vehicles = QUEUE_AND_BUS
+    model = dataclasses.replace(MODEL, focal=MODEL.focal * size, cx=MODEL.cx * size,
+                                cy=MODEL.cy * size)
+    frame, road, boxes = _scene(vehicles, model=model)
+    view = perspective.perspective_camera(model, road)
+    assert view.step == (1 if size == 1 else 2)
     found = perspective.find_vehicles(frame, road, view)
     assert len(found) == 4, found
     iou = iou_matrix(boxes, [(v.x0, v.y0, v.x1, v.y1) for v in found])

@@ -30,6 +30,8 @@ A vehicle whose box is cut by the frame's edge, or too small to type
 small piece of foreground beside a vehicle is what is left of that vehicle).
 """
 
+import dataclasses
+import math
 import typing
 
 import numpy as np
@@ -155,6 +157,7 @@ MIN_GAIN = 0.4  # an outline must explain this share of its area, net of that co
 MIN_FILL = 0.5  # outlines the foreground fills less than this are not considered
 PER_SMALL_VEHICLE = 0.2  # share of its area each car of a queue must explain beyond that
 MIN_VISIBLE_PX = 3
+SEARCH_MAX_WIDTH = 480  # working pixels
 SETTLE_OVERLAP = 0.3  # box IoU: how far a chosen vehicle may move when it settles
 LONG_PAINT = 0.5  # a bus or truck: the share of its most common paint
 
@@ -163,7 +166,23 @@ class PerspectiveCamera(typing.NamedTuple):
     """What the tagger knows of one camera that looks along the road."""
     model: cm.CameraModel
     white: np.ndarray  # white_balance
-    silhouettes: sil.Silhouettes
+    silhouettes: sil.Silhouettes  # at 1/step of the working size
+    step: int = 1
+
+
+def search_step(width):
+    """The whole factor the search works at below a working width: wider
+    frames (full-HD cameras and up) gain no count from more pixels, and the
+    outlines' number and size grow with the square of the width."""
+    return max(1, math.ceil(width / SEARCH_MAX_WIDTH))
+
+
+def _blocks(image, step):
+    """Means over step x step blocks (the frame's last partial rows and
+    columns dropped)."""
+    h, w = image.shape[0] // step, image.shape[1] // step
+    cut = np.asarray(image[:h * step, :w * step], dtype=np.float32)
+    return cut.reshape(h, step, w, step, *image.shape[2:]).mean(axis=(1, 3))
 
 
 def road_extent(road, model):
@@ -182,9 +201,14 @@ def road_extent(road, model):
 
 
 def perspective_camera(model, road):
-    """The PerspectiveCamera of a CameraModel and the camera's empty road."""
+    """The PerspectiveCamera of a CameraModel and the camera's empty road
+    (both at the working size)."""
+    step = search_step(road.shape[1])
+    coarse = dataclasses.replace(model, focal=model.focal / step, cx=model.cx / step,
+                                 cy=model.cy / step)
+    shape = (road.shape[0] // step, road.shape[1] // step)
     return PerspectiveCamera(model, white_balance(road),
-                             sil.silhouettes(model, road.shape[:2], road_extent(road, model)))
+                             sil.silhouettes(coarse, shape, road_extent(road, model)), step)
 
 
 class _Search:
@@ -372,6 +396,11 @@ def find_vehicles(pixels, road, camera, scale=1.0):
     mask, unsure, frame = _evidence(pixels, road)
     outlines = camera.silhouettes
     balanced = np.clip(frame * camera.white, 0, 255).astype(np.uint8)
+    if camera.step > 1:
+        mask = _blocks(mask, camera.step) >= 0.5
+        unsure = (_blocks(unsure, camera.step) >= 0.5) & ~mask
+        balanced = _blocks(balanced, camera.step).round().astype(np.uint8)
+        scale = scale * camera.step
     chosen = _Search(outlines, mask, unsure, balanced).run()
     if not chosen:
         return []

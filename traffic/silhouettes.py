@@ -24,6 +24,7 @@ KINDS = ("car", "motorcycle", "bus", "truck", "long truck")
 SMALL_KINDS = (0, 1)  # indices of the kinds a long outline could be several of
 MIN_CAR_PX = 3.0  # working pixels: farther than a car this small, no outlines
 ROAD_MARGIN_M = 1.0  # beyond the outermost markings a vehicle can still stand
+SPANS_PER_CHUNK = 100_000
 # The outline of a convex body's projection is made of projected edges of
 # the body: a box's 12 (corners i and j differ in one of the bits dx, dy, dz).
 _EDGES = np.array([(i, j) for i, j in itertools.combinations(range(8), 2)
@@ -166,7 +167,13 @@ def silhouettes(model, shape, x_range=None):
     kind = np.concatenate([p[0] for p in parts])
     uv = np.concatenate([p[1] for p in parts])
     box = np.concatenate([p[2] for p in parts])
-    owner, rows, left, right = _spans(uv, box, shape)
+    # in chunks: the crossings take about 1 KB per span while computed
+    heights = np.clip(np.ceil(box[:, 3]) - np.floor(box[:, 1]), 0, h)
+    bounds = np.searchsorted(np.cumsum(heights), np.arange(0, heights.sum(), SPANS_PER_CHUNK))
+    bounds = np.unique(np.r_[bounds, len(box)])
+    chunks = [(_spans(uv[a:b], box[a:b], shape), a) for a, b in zip(np.r_[0, bounds[:-1]], bounds)]
+    owner = np.concatenate([spans[0] + a for spans, a in chunks])
+    rows, left, right = (np.concatenate([spans[k] for spans, _ in chunks]) for k in (1, 2, 3))
     n = len(kind)
     pixel_box = np.stack([np.clip(np.ceil(box[:, 0] - 0.5), 0, w), np.clip(np.ceil(box[:, 1] - 0.5), 0, h),
                           np.clip(np.floor(box[:, 2] - 0.5) + 1, 0, w),
