@@ -42,6 +42,7 @@ from traffic import camera_model as cm
 from traffic import silhouettes as sil
 from traffic.calibration import marking_pixels, road_geometry
 from traffic.colour import colour_votes, name_colour
+from traffic.evaluation import iou_matrix
 from traffic.records import Detection
 from traffic.vocabulary import COLOURS
 
@@ -97,16 +98,19 @@ def _evidence(pixels, road):
     return mask, (shadow | faint) & ~mask, frame
 
 
-def _mask_and_frame(pixels, road):
-    mask, _, frame = _evidence(pixels, road)
-    return mask, frame
-
-
 def vehicle_mask(pixels, road):
     """Pixels of a frame that are vehicles: different from the empty road
     (at the frame's light), not a shadow on it, specks removed, small gaps
     closed, holes filled."""
-    return _mask_and_frame(pixels, road)[0]
+    return _evidence(pixels, road)[0]
+
+
+def _paint_share(pixels):
+    """The share of RGB pixels that the most common colour name has, glass,
+    tyres and shade (black) aside; None where only those are left."""
+    votes = colour_votes(pixels)
+    votes[_BLACK] = 0
+    return votes.max() / votes.sum() if votes.sum() > 0 else None
 
 
 def white_balance(road):
@@ -225,12 +229,8 @@ class _Search:
         total[1:, 1:] = mask.cumsum(axis=0).cumsum(axis=1)
         in_box = total[y1, x1] - total[y0, x1] - total[y1, x0] + total[y0, x0]
         pre = np.nonzero((in_box >= MIN_FILL * outlines.area) & (outlines.area >= 4))[0]
-        spans = outlines.spans(pre)
-        owner = np.repeat(np.arange(len(pre)), outlines.start[pre + 1] - outlines.start[pre])
-        fg = np.bincount(owner, weights=sil.span_sums(sil.row_prefix(mask), outlines, spans),
-                         minlength=len(pre))
-        maybe = np.bincount(owner, weights=sil.span_sums(sil.row_prefix(unsure), outlines, spans),
-                            minlength=len(pre))
+        fg = outlines.counts(sil.row_prefix(mask), pre)
+        maybe = outlines.counts(sil.row_prefix(unsure), pre)
         area = outlines.area[pre]
         cost = EXPLAIN_BACKGROUND * (area - fg - maybe)
         # the foreground left to explain only shrinks: an outline that does
@@ -253,20 +253,14 @@ class _Search:
         return g
 
     def take(self, j):
-        i = self.live[j]
         self.alive[j] = False
         self.chosen.append(j)
-        s = self.s
-        for span in range(s.start[i], s.start[i + 1]):
-            self.free[s.rows[span], s.left[span]:s.right[span]] = False
+        self.free[self.s.pixels(self.live[j])] = False
         x0, y0, x1, y1 = self.box[j]
         b = self.box
         hit = np.nonzero(self.alive & (b[:, 0] < x1) & (b[:, 2] > x0) & (b[:, 1] < y1) & (b[:, 3] > y0))[0]
         if len(hit):
-            ids = self.live[hit]
-            owner = np.repeat(np.arange(len(hit)), s.start[ids + 1] - s.start[ids])
-            self.fg[hit] = np.bincount(owner, weights=sil.span_sums(sil.row_prefix(self.free), s,
-                                                                  s.spans(ids)), minlength=len(hit))
+            self.fg[hit] = self.s.counts(sil.row_prefix(self.free), self.live[hit])
             self.alive[hit] = self.fg[hit] - self.cost[hit] >= MIN_GAIN * self.area[hit]
 
     def state(self):
@@ -280,12 +274,9 @@ class _Search:
         truck's body), not the several paints of a queue of cars?"""
         if self.paint is None:
             return True
-        i, s = self.live[j], self.s
-        pixels = [self.paint[s.rows[k], s.left[k]:s.right[k]][free[s.rows[k], s.left[k]:s.right[k]]]
-                  for k in range(s.start[i], s.start[i + 1])]
-        votes = colour_votes(np.concatenate(pixels))
-        votes[_BLACK] = 0  # glass, tyres and shade
-        return votes.sum() == 0 or votes.max() >= LONG_PAINT * votes.sum()
+        at = self.s.pixels(self.live[j])
+        share = _paint_share(self.paint[at][free[at]])
+        return share is None or share >= LONG_PAINT
 
     def _small_inside(self, j):
         x0, y0, x1, y1 = self.box[j]
@@ -316,12 +307,6 @@ class _Search:
                 self.alive[j] = False  # the queue explains it better
 
 
-def _paint(outlines, index, image):
-    """Add 1 to ``image`` under outline ``index``."""
-    for span in range(outlines.start[index], outlines.start[index + 1]):
-        image[outlines.rows[span], outlines.left[span]:outlines.right[span]] += 1
-
-
 def _settle(outlines, chosen, mask, unsure):
     """Each chosen vehicle moved, in turn and with the others kept where
     they are, to the outline of its kind near it that best explains the
@@ -329,31 +314,20 @@ def _settle(outlines, chosen, mask, unsure):
     covers a neighbour's pixels, which its neighbour explains anyway."""
     cover = np.zeros(mask.shape, dtype=np.int16)
     for i in chosen:
-        _paint(outlines, i, cover)
+        cover[outlines.pixels(i)] += 1
     either = sil.row_prefix(mask | unsure)
     boxes = outlines.pixel_box
     settled = list(chosen)
     for n, i in enumerate(settled):
-        own = np.zeros_like(cover)
-        _paint(outlines, i, own)
-        free = sil.row_prefix(mask & (cover - own == 0))
-        b = boxes[i]
-        ix = np.clip(np.minimum(boxes[:, 2], b[2]) - np.maximum(boxes[:, 0], b[0]), 0, None)
-        iy = np.clip(np.minimum(boxes[:, 3], b[3]) - np.maximum(boxes[:, 1], b[1]), 0, None)
-        inter = ix * iy
-        union = ((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-                 + (b[2] - b[0]) * (b[3] - b[1]) - inter)
-        near = np.nonzero((outlines.kind == outlines.kind[i]) & (inter >= SETTLE_OVERLAP * union))[0]
-        spans = outlines.spans(near)
-        owner = np.repeat(np.arange(len(near)), outlines.start[near + 1] - outlines.start[near])
-        explained = np.bincount(owner, weights=sil.span_sums(free, outlines, spans), minlength=len(near))
-        road = outlines.area[near] - np.bincount(
-            owner, weights=sil.span_sums(either, outlines, spans), minlength=len(near))
+        cover[outlines.pixels(i)] -= 1  # the others' cover
+        free = sil.row_prefix(mask & (cover == 0))
+        near = np.nonzero((outlines.kind == outlines.kind[i])
+                          & (iou_matrix(boxes[i], boxes)[0] >= SETTLE_OVERLAP))[0]
+        explained = outlines.counts(free, near)
+        road = outlines.area[near] - outlines.counts(either, near)
         best = near[int(np.argmax(explained - EXPLAIN_BACKGROUND * road))]
-        if best != i:
-            cover -= own
-            _paint(outlines, best, cover)
-            settled[n] = best
+        cover[outlines.pixels(best)] += 1
+        settled[n] = best
     return settled
 
 
@@ -362,9 +336,7 @@ def _visible(outlines, chosen, mask):
     vehicle at (what is seen of it)."""
     owner = np.full(mask.shape, -1, dtype=np.int32)
     for n in sorted(range(len(chosen)), key=lambda n: -outlines.depth[chosen[n]]):
-        i = chosen[n]
-        for span in range(outlines.start[i], outlines.start[i + 1]):
-            owner[outlines.rows[span], outlines.left[span]:outlines.right[span]] = n
+        owner[outlines.pixels(chosen[n])] = n
     owner[~mask] = -1
     return owner
 
@@ -419,9 +391,8 @@ def find_vehicles(pixels, road, camera, scale=1.0):
             continue
         paint = balanced[seen]
         if kind in ("bus", "truck"):
-            votes = colour_votes(paint)
-            votes[_BLACK] = 0  # glass, tyres and shade
-            kind = "bus" if votes.sum() > 0 and votes.max() >= ONE_PAINT * votes.sum() else "truck"
+            share = _paint_share(paint)
+            kind = "bus" if share is not None and share >= ONE_PAINT else "truck"
         elif kind == "long truck":
             kind = "truck"
         found.append(Detection(

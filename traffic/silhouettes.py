@@ -56,6 +56,20 @@ class Silhouettes:
         """Positions of the spans of outlines ``index`` (an array), in order."""
         return multi_arange(self.start[index], self.start[index + 1])
 
+    def counts(self, prefix, index):
+        """Pixels of ``row_prefix``'s mask inside each of outlines ``index``."""
+        owner = np.repeat(np.arange(len(index)), self.start[index + 1] - self.start[index])
+        return np.bincount(owner, weights=span_sums(prefix, self, self.spans(index)),
+                           minlength=len(index))
+
+    def pixels(self, i):
+        """(rows, columns) of outline i's pixels, row by row: an index into
+        a frame."""
+        spans = slice(self.start[i], self.start[i + 1])
+        left, right = self.left[spans], self.right[spans]
+        rows = np.repeat(self.rows[spans], right - left)
+        return rows, multi_arange(left, right)
+
 
 def multi_arange(starts, stops):
     """np.concatenate([np.arange(a, b) for a, b in zip(starts, stops)]),
