@@ -21,7 +21,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from traffic import background as bg
+from traffic.calibration import camera_geometry, tagging_scale
 from traffic.imaging import UnreadableImage, decode_image
+from traffic.perspective import isolated_blobs
 from traffic import records
 from traffic.records import ImageStatus, Vehicle, WindowCount, window_of
 from traffic.stats import VehicleStats
@@ -30,14 +32,14 @@ from traffic.vocabulary import VEHICLE_TYPES
 
 
 def run(input_dir, output, samples=bg.DEFAULT_SAMPLES, window_minutes=15.0,
-        pixels_per_metre=bg.DEFAULT_PIXELS_PER_METRE):
+        pixels_per_metre=None):
     with open(os.path.join(input_dir, "manifest.csv")) as f:
         rows = [(os.path.abspath(os.path.join(input_dir, r["path"])), r["camera"], r["timestamp"])
                 for r in csv.DictReader(f)]
     cameras = {}
     for image, camera, ts in rows:
         cameras.setdefault(camera, []).append((image, ts))
-    backgrounds = {}
+    backgrounds, scales = {}, {}
     for camera, images in cameras.items():
         ranked = sorted((bg.sample_rank(camera, image), image) for image, _ in images)
         decoded = []
@@ -47,7 +49,12 @@ def run(input_dir, output, samples=bg.DEFAULT_SAMPLES, window_minutes=15.0,
                     decoded.append((rank, decode_image(f.read(), reduce=bg.WORK_REDUCE).pixels))
             except (OSError, UnreadableImage):
                 continue
-        backgrounds[camera] = bg.background_from_samples(decoded, samples)
+        frames = bg.sample_frames(decoded, samples)
+        backgrounds[camera] = road = bg.estimate_background(frames)
+        blobs = [b for f in frames for b in isolated_blobs(f, road)]
+        scales[camera] = tagging_scale(
+            camera_geometry(camera, road, len(frames), bg.WORK_REDUCE, blobs, pixels_per_metre),
+            pixels_per_metre)
     per_camera, windows, counts = {}, {}, {"tagged": 0, "failed": 0}
     vehicle_rows, image_rows, dead = [], [], []
     for camera, images in cameras.items():
@@ -56,7 +63,7 @@ def run(input_dir, output, samples=bg.DEFAULT_SAMPLES, window_minutes=15.0,
             try:
                 with open(image, "rb") as f:
                     d = decode_image(f.read(), reduce=bg.WORK_REDUCE)
-                found = bg.find_vehicles(d.pixels, backgrounds[camera], d.scale, pixels_per_metre)
+                found = bg.find_vehicles(d.pixels, backgrounds[camera], d.scale, scales[camera])
             except (OSError, UnreadableImage) as e:
                 counts["failed"] += 1
                 dead.append({"image": image, "stage": "decode", "error": str(e)})

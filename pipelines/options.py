@@ -51,8 +51,12 @@ class TagImagesOptions(PipelineOptions):
         _flag(parser, "onnx_threads", type=int, default=0,
               help="Detector tagger: onnxruntime intra-op threads per worker (default: 0, "
                    "onnxruntime's choice).")
-        _flag(parser, "pixels_per_metre", type=float, default=DEFAULT_PIXELS_PER_METRE,
-              help="Background tagger: image scale at full size (default: %(default)s).")
+        _flag(parser, "pixels_per_metre", type=float, default=None,
+              help="Background tagger, cameras straight above the road: a hint for their "
+                   "scale at full size. Each camera's scale is learned from its lane "
+                   "markings and cars; a hint within 10%% of it is taken as exact, and "
+                   "serves cameras whose scale cannot be learned (default: no hint; "
+                   f"{DEFAULT_PIXELS_PER_METRE:g} where nothing is learned).")
         _flag(parser, "background_samples", type=int, default=DEFAULT_SAMPLES,
               help="Background tagger: frames per camera sampled to estimate the empty "
                    "road (default: %(default)s).")

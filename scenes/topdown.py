@@ -45,12 +45,14 @@ class CameraScene:
     lanes: tuple
     time_offset_s: float
     geometry: str = "top-down"
+    pixels_per_metre: float = PIXELS_PER_METRE
 
 
-def make_camera(seed, index):
-    """The empty road of camera ``index``: deterministic for (seed, index)."""
+def make_camera(seed, index, pixels_per_metre=PIXELS_PER_METRE):
+    """The empty road of camera ``index``: deterministic for (seed, index)
+    and its scale."""
     rng = np.random.default_rng([seed, index, 0xCA])
-    ppm = PIXELS_PER_METRE
+    ppm = pixels_per_metre
     per_dir = int(rng.integers(2, 4))
     lane_px = LANE_WIDTH_M * ppm
     median_px = int(1.2 * ppm)
@@ -88,10 +90,11 @@ def make_camera(seed, index):
             if k:
                 y = int(round(y0)) - 1
                 phase = int(rng.integers(0, 120))
-                dash = ((xx[0] + phase) % 120) < 30  # 3 m dash, 9 m gap
+                period = int(round(12 * ppm))
+                dash = ((xx[0] + phase) % period) < int(round(3 * ppm))  # 3 m dash, 9 m gap
                 img[y:y + 2, dash] = white
     return CameraScene(name=camera_name(index), background=img, lanes=tuple(lanes),
-                       time_offset_s=float(rng.uniform(0, 1)))
+                       time_offset_s=float(rng.uniform(0, 1)), pixels_per_metre=ppm)
 
 
 def _shade(rng, rgb):
@@ -153,7 +156,7 @@ def render_frame(seed, camera_index, frame_index, frames_per_camera, camera=None
     camera = camera or make_camera(seed, camera_index)
     t = frame_time(camera, frame_index, frames_per_camera)
     rng = np.random.default_rng([seed, camera_index, frame_index + 1])
-    ppm = PIXELS_PER_METRE
+    ppm = camera.pixels_per_metre
     img = camera.background.copy()
     truth = []
     mean_gap = 6.0 / density(t)

@@ -10,7 +10,8 @@ the foreground into connected blobs, and tags each blob with a type (from its
 size in metres and, for long vehicles, its shape) and a colour.
 
 Assumptions, documented in the README: a top-down (or near top-down) view with
-the road running left to right, a known scale (``pixels_per_metre``), moving
+the road running left to right, a known scale (``pixels_per_metre``: learned
+per camera, ``calibration.topdown_scale``), moving
 traffic (a vehicle that stands in the same place in most sampled frames becomes
 part of the background), no vehicles touching each other in the image.
 Vehicles cut by the left or right edge of the frame are not counted.

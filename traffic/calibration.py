@@ -13,7 +13,10 @@ The result, ``RoadGeometry``, gives at any image point the road's direction
 metre measured square to the road's direction in the image.  For a pinhole
 camera over a flat road that scale is proportional to the distance from the
 vanishing point (``scale = k * distance``), or constant when the lines are
-parallel.
+parallel.  The markings tell the scale up to a whole ratio; the traffic of
+the camera's own sample frames settles it (cars are most of it, and their
+size is a physical constant): ``camera_model.learn_camera`` for a camera
+that looks along the road, ``topdown_scale`` for one straight above it.
 """
 
 import dataclasses
@@ -23,6 +26,7 @@ import numpy as np
 from scipy import ndimage
 
 from traffic import camera_model
+from traffic.background import DEFAULT_PIXELS_PER_METRE
 from traffic.imaging import encode_jpeg
 from traffic.records import CameraGeometry
 
@@ -33,6 +37,12 @@ MAX_LINES = 14
 VP_TOLERANCE_DEG = 2.0
 MAX_PEAKS = 24
 PERSPECTIVE_REACH = 3.0
+# A camera straight above the road: the markings give its scale up to a whole
+# ratio (a chain of markings two lanes apart looks evenly spaced too) and to a
+# few per cent (edge lines sit inside the lane); the cars, most of the
+# traffic, settle the ratio and then the scale itself, by their footprint.
+MIN_CARS = 10  # car-like blobs needed to refine the markings' scale
+HINT_AGREEMENT = 0.10  # a hint this close to the learned scale is taken as exact
 EMPTY_ROAD_QUALITY = 85  # the empty road as written to DIR/cameras/ (JPEG)
 
 
@@ -271,14 +281,59 @@ def calibrate(road, lane_width_m=LANE_WIDTH_M):
         scale=float(geometry.scale_at(centre[0], centre[1])))
 
 
-def camera_geometry(camera, road, sample_frames, reduce, blobs=()):
+def _car_errors(scale, blobs, along_rows):
+    """|log| size errors (N,) of blobs [(u, v, width, height)] against a car
+    seen from straight above at ``scale`` pixels per metre; the road runs
+    along the image rows unless ``along_rows`` is False."""
+    length, width = blobs[:, 2], blobs[:, 3]
+    if not along_rows:
+        length, width = width, length
+    car_length, car_width, _ = camera_model.SIZES_M["car"]
+    return np.maximum(np.abs(np.log(length / (scale * car_length))),
+                      np.abs(np.log(width / (scale * car_width))))
+
+
+def topdown_scale(geometry, blobs, hint=None):
+    """Pixels per metre (working size) of a camera straight above the road,
+    from its RoadGeometry (lines parallel; None without markings), the
+    isolated blobs of its sample frames [(u, v, width, height)] and an
+    optional hint (the user's figure, same units): the whole ratio of the
+    markings' scale at which the most blobs look like a car
+    (``camera_model.SIZES_M``), refined so that the car-like blobs have a
+    car's footprint on average; the hint where it agrees with that within
+    ``HINT_AGREEMENT``, or where nothing can be learned.  None when neither
+    markings nor hint tell."""
+    learned = geometry.scale if geometry is not None and geometry.scale > 0 else None
+    blobs = np.asarray(blobs, dtype=np.float64).reshape(-1, 4)
+    blobs = blobs[(blobs[:, 2] > 0) & (blobs[:, 3] > 0)]
+    if learned is not None and len(blobs):
+        along_rows = min(geometry.direction_deg, 180 - geometry.direction_deg) <= 45
+        likeness = [np.clip(1 - _car_errors(learned * r, blobs, along_rows)
+                            / camera_model.SIZE_TOLERANCE, 0, None).sum()
+                    for r in camera_model.SCALE_RATIOS]
+        scale = learned * camera_model.SCALE_RATIOS[int(np.argmax(likeness))]
+        cars = blobs[_car_errors(scale, blobs, along_rows) <= camera_model.SIZE_TOLERANCE]
+        if len(cars) >= MIN_CARS:
+            car_length, car_width, _ = camera_model.SIZES_M["car"]
+            learned = float(np.exp(np.mean(np.log(cars[:, 2] * cars[:, 3]
+                                                  / (car_length * car_width))) / 2))
+        else:
+            learned = scale
+    if hint is not None and (learned is None or abs(math.log(learned / hint))
+                             <= math.log1p(HINT_AGREEMENT)):
+        return float(hint)
+    return learned
+
+
+def camera_geometry(camera, road, sample_frames, reduce, blobs=(), pixels_per_metre=None):
     """The CameraGeometry record of a camera from its empty road (working
     size, ``reduce`` full-size pixels per working pixel) and the isolated
     vehicle blobs of its sample frames (``perspective.isolated_blobs``, at
     working size: where the road runs into the picture, the focal length and
-    the camera's height are learned from them), with that road as JPEG, so a
-    person can see what the job took for the empty road and check the
-    geometry drawn on it (report.html)."""
+    the camera's height are learned from them; straight above the road, the
+    scale, given ``pixels_per_metre`` (full size) as a hint), with that road
+    as JPEG, so a person can see what the job took for the empty road and
+    check the geometry drawn on it (report.html)."""
     try:
         g = calibrate(road)
         model = None
@@ -286,6 +341,9 @@ def camera_geometry(camera, road, sample_frames, reduce, blobs=()):
             model, ratio = camera_model.learn_camera(g, list(blobs))
             if model is not None:  # the traffic settled the markings' scale
                 g = dataclasses.replace(g, k=g.k / ratio, scale=g.scale / ratio)
+        elif g is not None and g.vanishing_point is None:
+            hint = None if pixels_per_metre is None else pixels_per_metre / reduce
+            g = dataclasses.replace(g, scale=topdown_scale(g, blobs, hint))
     except (ValueError, ZeroDivisionError, FloatingPointError, np.linalg.LinAlgError):
         g = model = None  # the geometry is a finding of the run, never a reason for it to fail
     h, w = road.shape[:2]
@@ -302,6 +360,16 @@ def camera_geometry(camera, road, sample_frames, reduce, blobs=()):
         round(g.scale * reduce, 4), g.lines, sample_frames, w * reduce, h * reduce,
         None if model is None else round(model.focal * reduce, 2),
         None if model is None else round(model.height, 3), jpeg)
+
+
+def tagging_scale(record, pixels_per_metre):
+    """Pixels per metre (full size) for the constant-scale tagger: what a
+    camera's CameraGeometry record learned where its road's lines are
+    parallel, else ``pixels_per_metre`` (the option's hint), else the
+    default."""
+    if record is not None and record.vanishing_u is None and record.scale_centre:
+        return record.scale_centre
+    return pixels_per_metre or DEFAULT_PIXELS_PER_METRE
 
 
 def is_perspective(geometry):

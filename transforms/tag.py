@@ -13,7 +13,7 @@ from apache_beam.metrics import Metrics
 
 from traffic import background as bg
 from traffic import perspective
-from traffic.calibration import camera_geometry
+from traffic.calibration import camera_geometry, tagging_scale
 from traffic.detector import model_spec
 from traffic.imaging import DEFAULT_MAX_PIXELS, UnreadableImage, decode_image
 from transforms.detect import DetectVehicles, read_model_file
@@ -65,7 +65,8 @@ class DecodeAndTagWithBackground(CountsProgress, beam.DoFn):
         if view is not None and road.shape == d.pixels.shape:
             found = perspective.find_vehicles(d.pixels, road, view, d.scale)
         else:
-            found = bg.find_vehicles(d.pixels, road, d.scale, self.pixels_per_metre)
+            found = bg.find_vehicles(d.pixels, road, d.scale,
+                                     tagging_scale(cameras.get(ref.camera), self.pixels_per_metre))
         yield tagged_image(ref, d.width, d.height, found)
 
 
@@ -137,14 +138,14 @@ class LearnGeometry(beam.PTransform):
     empty-road barrier; never fails (a camera it cannot read has an empty
     record)."""
 
-    def __init__(self, reduce=bg.WORK_REDUCE):
+    def __init__(self, reduce=bg.WORK_REDUCE, pixels_per_metre=None):
         super().__init__()
-        self.reduce = reduce
+        self.reduce, self.pixels_per_metre = reduce, pixels_per_metre
 
     def expand(self, roads):
-        reduce = self.reduce
+        reduce, hint = self.reduce, self.pixels_per_metre
         return roads | "Calibrate" >> beam.MapTuple(
-            lambda camera, road: camera_geometry(camera, road[0], road[1], reduce, road[2]))
+            lambda camera, road: camera_geometry(camera, road[0], road[1], reduce, road[2], hint))
 
 
 class TagImages(beam.PTransform):
@@ -171,7 +172,7 @@ class TagImages(beam.PTransform):
         roads = refs | "EstimateBackgrounds" >> EstimateBackgrounds(
             o.background_samples, bg.WORK_REDUCE, o.max_image_pixels)
         backgrounds = roads | "RoadOnly" >> beam.MapTuple(lambda camera, road: (camera, road[0]))
-        cameras = roads | "LearnGeometry" >> LearnGeometry(bg.WORK_REDUCE)
+        cameras = roads | "LearnGeometry" >> LearnGeometry(bg.WORK_REDUCE, o.pixels_per_metre)
         # the tagger needs the learned figures, not the picture of the road
         by_camera = cameras | "KeyByCamera" >> beam.Map(
             lambda c: (c.camera, c._replace(empty_road_jpeg=None)))

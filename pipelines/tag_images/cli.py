@@ -85,7 +85,7 @@ def validate(opts):
         raise UsageError("--window-minutes must be positive")
     if opts.background_samples < 1:
         raise UsageError("--background-samples must be at least 1")
-    if opts.pixels_per_metre <= 0:
+    if opts.pixels_per_metre is not None and opts.pixels_per_metre <= 0:
         raise UsageError("--pixels-per-metre must be positive")
     if opts.max_failed_fraction is not None and not 0 <= opts.max_failed_fraction <= 1:
         raise UsageError("--max-failed-fraction must be between 0 and 1")
