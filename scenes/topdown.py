@@ -1,7 +1,9 @@
 """Top-down cameras: synthetic rush-hour highway scenes with exact ground truth.
 
 A camera looks straight down on a straight highway (an overpass or mast camera,
-the road running left to right), at ``PIXELS_PER_METRE`` pixels per metre.
+the road running left to right), at a scale of its own: masts and overpasses
+differ in height and lens, so each camera draws its pixels per metre from
+``SCALE_RANGE``.
 Each camera has its own road: lane count, asphalt shade and texture, verges,
 markings.  Traffic is drawn lane by lane from the type and colour shares of
 ``traffic.vocabulary``; its density follows the rush hour (peak at 08:00), and
@@ -20,7 +22,8 @@ from scenes.common import (CARGO_SHARES, HEIGHT, SIZES_M, WIDTH, TruthVehicle, c
                            choose, density, frame_time, smooth_noise)
 from traffic.vocabulary import COLOUR_RGB, COLOUR_SHARES, TYPE_SHARES
 
-PIXELS_PER_METRE = 10.0
+PIXELS_PER_METRE = 10.0  # the middle of the range, and the tagger's old fixed figure
+SCALE_RANGE = (8.0, 13.0)  # pixels per metre at full size
 LANE_WIDTH_M = 3.6
 # A vehicle is in the ground truth when it is whole and clear of the frame's
 # left and right edges (a vehicle touching the edge may be cut by it).
@@ -44,14 +47,17 @@ class CameraScene:
     background: np.ndarray  # float64 HxWx3
     lanes: tuple
     time_offset_s: float
+    pixels_per_metre: float
     geometry: str = "top-down"
-    pixels_per_metre: float = PIXELS_PER_METRE
 
 
-def make_camera(seed, index, pixels_per_metre=PIXELS_PER_METRE):
-    """The empty road of camera ``index``: deterministic for (seed, index)
-    and its scale."""
+def make_camera(seed, index, pixels_per_metre=None):
+    """The empty road of camera ``index``: deterministic for (seed, index),
+    at ``pixels_per_metre`` or a scale drawn from ``SCALE_RANGE`` (its own
+    stream, so the road's other features do not depend on it)."""
     rng = np.random.default_rng([seed, index, 0xCA])
+    if pixels_per_metre is None:
+        pixels_per_metre = float(np.random.default_rng([seed, index, 0x5CA1E]).uniform(*SCALE_RANGE))
     ppm = pixels_per_metre
     per_dir = int(rng.integers(2, 4))
     lane_px = LANE_WIDTH_M * ppm

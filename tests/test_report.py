@@ -12,7 +12,7 @@ from PIL import Image
 
 from pipelines import tag_images
 from pipelines.report import REPORT
-from scenes.topdown import PIXELS_PER_METRE
+from scenes.topdown import make_camera
 from tests.conftest import sample_args
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -43,7 +43,8 @@ def test_report_is_self_contained(report):
     assert cameras.count("<figcaption>cam-0") == 3
     assert "lines parallel (camera straight above the road)" in cameras  # the sample is top-down
     scales = [float(x) for x in re.findall(r"([0-9.]+) px/m across the road", cameras)]
-    assert len(scales) == 3 and all(abs(x / PIXELS_PER_METRE - 1) < 0.1 for x in scales), scales
+    truth = [make_camera(99, i).pixels_per_metre for i in range(3)]  # the small sample's
+    assert len(scales) == 3 and all(abs(x / t - 1) < 0.05 for x, t in zip(scales, truth)), (scales, truth)
 
 
 @needs_chromium
