@@ -21,9 +21,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from traffic import background as bg
-from traffic.calibration import camera_geometry, tagging_scale
+from traffic.calibration import camera_geometry
 from traffic.imaging import UnreadableImage, decode_image
-from traffic.perspective import isolated_blobs
+from traffic.perspective import frame_tagger, isolated_blobs
 from traffic import records
 from traffic.records import ImageStatus, Vehicle, WindowCount, window_of
 from traffic.stats import VehicleStats
@@ -39,7 +39,7 @@ def run(input_dir, output, samples=bg.DEFAULT_SAMPLES, window_minutes=15.0,
     cameras = {}
     for image, camera, ts in rows:
         cameras.setdefault(camera, []).append((image, ts))
-    backgrounds, scales = {}, {}
+    taggers = {}
     for camera, images in cameras.items():
         ranked = sorted((bg.sample_rank(camera, image), image) for image, _ in images)
         decoded = []
@@ -50,11 +50,11 @@ def run(input_dir, output, samples=bg.DEFAULT_SAMPLES, window_minutes=15.0,
             except (OSError, UnreadableImage):
                 continue
         frames = bg.sample_frames(decoded, samples)
-        backgrounds[camera] = road = bg.estimate_background(frames)
+        road = bg.estimate_background(frames)
         blobs = [b for f in frames for b in isolated_blobs(f, road)]
-        scales[camera] = tagging_scale(
+        taggers[camera] = frame_tagger(
             camera_geometry(camera, road, len(frames), bg.WORK_REDUCE, blobs, pixels_per_metre),
-            pixels_per_metre)
+            road, pixels_per_metre)
     per_camera, windows, counts = {}, {}, {"tagged": 0, "failed": 0}
     vehicle_rows, image_rows, dead = [], [], []
     for camera, images in cameras.items():
@@ -63,7 +63,7 @@ def run(input_dir, output, samples=bg.DEFAULT_SAMPLES, window_minutes=15.0,
             try:
                 with open(image, "rb") as f:
                     d = decode_image(f.read(), reduce=bg.WORK_REDUCE)
-                found = bg.find_vehicles(d.pixels, backgrounds[camera], d.scale, scales[camera])
+                found = taggers[camera](d.pixels, d.scale)
             except (OSError, UnreadableImage) as e:
                 counts["failed"] += 1
                 dead.append({"image": image, "stage": "decode", "error": str(e)})

@@ -40,7 +40,7 @@ from scipy import ndimage
 from traffic import background as bg
 from traffic import camera_model as cm
 from traffic import silhouettes as sil
-from traffic.calibration import marking_pixels, road_geometry
+from traffic.calibration import marking_pixels, road_geometry, tagging_scale
 from traffic.colour import colour_votes, name_colour
 from traffic.evaluation import iou_matrix
 from traffic.records import Detection
@@ -400,3 +400,23 @@ def find_vehicles(pixels, road, camera, scale=1.0):
             x0=int(round(box[0] * scale)), y0=int(round(box[1] * scale)),
             x1=int(round(box[2] * scale)), y1=int(round(box[3] * scale))))
     return found
+
+
+def frame_tagger(record, road, pixels_per_metre=None, reduce=bg.WORK_REDUCE):
+    """The tagger of one camera's frames, ``(pixels, scale) -> [Detection]``,
+    from what the job learned of the camera (its CameraGeometry record) and
+    its empty road (at the working size, 1/``reduce`` of the full): this
+    module's for a camera that looks along the road, the constant-scale
+    tagger (``background``) at the camera's learned scale, or at
+    ``pixels_per_metre`` where none was learned, for one straight above it or
+    whose frame is not its road's size.  Built once per camera and worker
+    (the outlines take a second or two)."""
+    model = camera_of(record, reduce)
+    view = None if model is None else perspective_camera(model, road)
+    metres = tagging_scale(record, pixels_per_metre)
+
+    def tag(pixels, scale):
+        if view is not None and pixels.shape == road.shape:
+            return find_vehicles(pixels, road, view, scale)
+        return bg.find_vehicles(pixels, road, scale, metres)
+    return tag

@@ -13,7 +13,7 @@ from apache_beam.metrics import Metrics
 
 from traffic import background as bg
 from traffic import perspective
-from traffic.calibration import camera_geometry, tagging_scale
+from traffic.calibration import camera_geometry
 from traffic.detector import model_spec
 from traffic.imaging import DEFAULT_MAX_PIXELS, UnreadableImage, decode_image
 from transforms.detect import DetectVehicles, read_model_file
@@ -40,33 +40,21 @@ class DecodeAndTagWithBackground(CountsProgress, beam.DoFn):
 
     def setup(self):
         super().setup()
-        self._cameras = {}  # camera -> PerspectiveCamera or None, built once per worker
-
-    def _camera(self, camera, cameras, road):
-        """The PerspectiveCamera of a camera (None for one straight above
-        the road), built once per worker: its vehicles' outlines take a
-        second or two."""
-        if camera not in self._cameras:
-            model = perspective.camera_of(cameras.get(camera), bg.WORK_REDUCE)
-            self._cameras[camera] = (None if model is None
-                                     else perspective.perspective_camera(model, road))
-        return self._cameras[camera]
+        self._taggers = {}  # camera -> its frame tagger, built once per worker
 
     def process(self, ref, backgrounds, cameras):
         self.count_progress()
         d = decode_image(read_bytes(ref.image), reduce=bg.WORK_REDUCE, max_pixels=self.max_pixels)
         self.decoded.inc()
         ref = ref._replace(timestamp=ref.timestamp or d.taken_at)
-        road = backgrounds.get(ref.camera)
-        if road is None:
-            raise ValueError(f"no background for camera {ref.camera!r}: "
-                             "none of its sampled frames could be decoded")
-        view = self._camera(ref.camera, cameras, road)
-        if view is not None and road.shape == d.pixels.shape:
-            found = perspective.find_vehicles(d.pixels, road, view, d.scale)
-        else:
-            found = bg.find_vehicles(d.pixels, road, d.scale,
-                                     tagging_scale(cameras.get(ref.camera), self.pixels_per_metre))
+        if ref.camera not in self._taggers:
+            road = backgrounds.get(ref.camera)
+            if road is None:
+                raise ValueError(f"no background for camera {ref.camera!r}: "
+                                 "none of its sampled frames could be decoded")
+            self._taggers[ref.camera] = perspective.frame_tagger(
+                cameras.get(ref.camera), road, self.pixels_per_metre)
+        found = self._taggers[ref.camera](d.pixels, d.scale)
         yield tagged_image(ref, d.width, d.height, found)
 
 
