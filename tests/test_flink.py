@@ -88,6 +88,20 @@ def flink_args(env):
             "--setup_file", os.path.join(REPO, "setup.py"), "--parallelism", "2"]
 
 
+def job_servers():
+    """PIDs of the processes running this project's Flink job server jar."""
+    jar = os.path.basename(tag_images.flink_job_server_jar())
+    pids = set()
+    for cmdline in glob.glob("/proc/[0-9]*/cmdline"):
+        try:
+            with open(cmdline, "rb") as f:
+                if jar.encode() in f.read():
+                    pids.add(cmdline.split("/")[2])
+        except OSError:
+            continue  # gone meanwhile
+    return pids
+
+
 def launch(args, env):
     """The launcher as a user runs it: its own process, from the repository."""
     return subprocess.Popen([sys.executable, "-m", "pipelines.tag_images", *args], cwd=REPO,
@@ -154,6 +168,7 @@ def test_a_taskmanager_killed_mid_run_never_leaves_a_partial_summary(
         flink, sample_with_bad_files, tmp_path):
     """Runs last in this module: it leaves the cluster without a TaskManager."""
     out = tmp_path / "killed"
+    servers = job_servers()
     process = launch(job_args(sample_with_bad_files, out, *flink_args(flink)), flink)
     try:
         deadline = time.time() + 300
@@ -185,3 +200,8 @@ def test_a_taskmanager_killed_mid_run_never_leaves_a_partial_summary(
         assert "Traceback" not in err
         assert not (out / "summary.json").exists()
         assert (out / "run.log").stat().st_size > 0  # the detail is kept
+    # the launcher's job server went with it, failed run or not
+    deadline = time.time() + 30
+    while job_servers() - servers and time.time() < deadline:
+        time.sleep(0.5)
+    assert not job_servers() - servers, "the launcher left its Flink job server running"
