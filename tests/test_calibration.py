@@ -209,3 +209,39 @@ def test_the_constant_scale_tagger_types_vehicles_at_the_learned_scale(topdown_c
         for kind, r in result["types"].items():
             if r["true"] >= 10:
                 assert r["recall"] >= 0.9 and r["precision"] >= 0.9, (camera.pixels_per_metre, kind, r)
+
+
+def test_the_learn_geometry_stage_learns_a_top_down_scale_and_weighs_the_hint(
+        topdown_cameras, tmp_path):
+    """The stage as the job runs it, given ``--pixels-per-metre 10``: the
+    10 px/m camera's record takes the hint exactly, the 7 and 14 px/m
+    cameras' records keep what their frames taught (within 5 %)."""
+    import apache_beam as beam
+    from apache_beam.testing.util import assert_that
+
+    from tests.conftest import fn_api_pipeline
+    from traffic.records import ImageRef
+    from transforms.tag import EstimateBackgrounds, LearnGeometry
+
+    truth, refs = {}, []
+    for camera, frames, _ in topdown_cameras:
+        truth[camera.name] = camera.pixels_per_metre
+        for f, data in frames:
+            path = tmp_path / camera.name / f"frame-{f:04d}.jpg"
+            path.parent.mkdir(exist_ok=True)
+            path.write_bytes(data)
+            refs.append(ImageRef(str(path), camera.name, None))
+
+    def check(records):
+        assert sorted(r.camera for r in records) == sorted(truth)
+        for r in records:
+            assert r.vanishing_u is None and r.focal_px is None
+            if truth[r.camera] == 10.0:
+                assert r.scale_centre == 10.0
+            else:
+                assert abs(r.scale_centre / truth[r.camera] - 1) < 0.05, (r.camera, r.scale_centre)
+
+    with fn_api_pipeline() as p:
+        records = (p | beam.Create(refs) | EstimateBackgrounds(samples=bg.DEFAULT_SAMPLES)
+                   | LearnGeometry(pixels_per_metre=10.0))
+        assert_that(records, check)
