@@ -25,6 +25,19 @@ def jpegs(camera, index):
     return out
 
 
+def write_frames(folder, cameras):
+    """ImageRefs of [(camera, its JPEG frames)] written as a camera's files."""
+    from traffic.records import ImageRef
+    refs = []
+    for camera, frames in cameras:
+        for f, data in frames:
+            path = folder / camera.name / f"frame-{f:04d}.jpg"
+            path.parent.mkdir(exist_ok=True)
+            path.write_bytes(data)
+            refs.append(ImageRef(str(path), camera.name, None))
+    return refs
+
+
 def empty_road(camera, index):
     return bg.background_from_samples(
         [(f, decode_image(data, reduce=bg.WORK_REDUCE).pixels) for f, data in jpegs(camera, index)])
@@ -95,18 +108,10 @@ def test_the_learn_geometry_stage_alone_on_cameras_of_known_geometry(tmp_path):
 
     from tests.conftest import fn_api_pipeline
     from traffic.calibration import road_geometry
-    from traffic.records import ImageRef
     from transforms.tag import EstimateBackgrounds, LearnGeometry
 
-    cameras, refs = {}, []
-    for index in range(3):
-        camera = scenes.make_camera(SEED, index, "elevated")
-        cameras[camera.name] = camera
-        for f, data in jpegs(camera, index):
-            path = tmp_path / camera.name / f"frame-{f:04d}.jpg"
-            path.parent.mkdir(exist_ok=True)
-            path.write_bytes(data)
-            refs.append(ImageRef(str(path), camera.name, None))
+    cameras = {c.name: c for c in (scenes.make_camera(SEED, i, "elevated") for i in range(3))}
+    refs = write_frames(tmp_path, [(c, jpegs(c, c.index)) for c in cameras.values()])
 
     def check(records):
         assert sorted(r.camera for r in records) == sorted(cameras)
@@ -220,17 +225,10 @@ def test_the_learn_geometry_stage_learns_a_top_down_scale_and_weighs_the_hint(
     from apache_beam.testing.util import assert_that
 
     from tests.conftest import fn_api_pipeline
-    from traffic.records import ImageRef
     from transforms.tag import EstimateBackgrounds, LearnGeometry
 
-    truth, refs = {}, []
-    for camera, frames, _ in topdown_cameras:
-        truth[camera.name] = camera.pixels_per_metre
-        for f, data in frames:
-            path = tmp_path / camera.name / f"frame-{f:04d}.jpg"
-            path.parent.mkdir(exist_ok=True)
-            path.write_bytes(data)
-            refs.append(ImageRef(str(path), camera.name, None))
+    truth = {camera.name: camera.pixels_per_metre for camera, _, _ in topdown_cameras}
+    refs = write_frames(tmp_path, [(camera, frames) for camera, frames, _ in topdown_cameras])
 
     def check(records):
         assert sorted(r.camera for r in records) == sorted(truth)
