@@ -12,6 +12,14 @@ def test_progress_line_with_and_without_a_known_total():
     assert format_progress(200, 10.0, total=200).endswith("100 % of 200")
 
 
+def test_the_eta_comes_from_the_rate_since_the_first_images():
+    """Learning each camera comes before the first image: 1 image after 30 s
+    is no rate to plan by."""
+    assert format_progress(1, 30.0, total=241, first=(1, 30.0)) == \
+        "progress: 1 images done, 0.0 images/s, 0 % of 241"
+    assert format_progress(61, 40.0, total=241, first=(1, 30.0)).endswith(", ETA 30 s")
+
+
 def test_counters_of_several_workers_add_up(tmp_path):
     a, b = ProgressCounter(str(tmp_path)), ProgressCounter(str(tmp_path))
     for _ in range(3):

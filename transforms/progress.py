@@ -90,11 +90,20 @@ def images_done(folder):
     return total
 
 
-def format_progress(done, elapsed, total=None):
+def format_progress(done, elapsed, total=None, first=None):
+    """The progress line.  ``first``: (images done, seconds elapsed) when
+    images were first seen done; the ETA then comes from the rate since, and
+    is left out until there is one: before the first image the run reads the
+    inputs and learns each camera (its empty road, its geometry and, in each
+    worker, its vehicles' outlines), which would make an early ETA far too
+    long."""
     rate = done / elapsed if elapsed > 0 else 0.0
     line = f"progress: {done} images done, {rate:.1f} images/s"
     if total:
         line += f", {min(100.0, 100.0 * done / total):.0f} % of {total}"
+        if first is not None:
+            recent = done - first[0]
+            rate = recent / (elapsed - first[1]) if recent > 0 and elapsed > first[1] else 0.0
         if rate > 0 and done < total:
             line += f", ETA {int((total - done) / rate)} s"
     return line
@@ -111,9 +120,12 @@ class ProgressPrinter(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self):
+        first = None
         while not self.stopped.wait(self.every):
-            print(format_progress(images_done(self.folder), time.monotonic() - self.started,
-                                  self.total), file=self.out, flush=True)
+            done, elapsed = images_done(self.folder), time.monotonic() - self.started
+            if first is None and done > 0:
+                first = (done, elapsed)
+            print(format_progress(done, elapsed, self.total, first), file=self.out, flush=True)
 
     def stop(self):
         self.stopped.set()
