@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from traffic import background as bg
 from traffic.calibration import camera_geometry
 from traffic.imaging import UnreadableImage, decode_image
-from traffic.perspective import frame_tagger, isolated_blobs
+from traffic.perspective import empty_road_and_blobs, frame_tagger
 from traffic import records
 from traffic.records import ImageStatus, Vehicle, WindowCount, window_of
 from traffic.stats import VehicleStats
@@ -49,11 +49,9 @@ def run(input_dir, output, samples=bg.DEFAULT_SAMPLES, window_minutes=15.0,
                     decoded.append((rank, decode_image(f.read(), reduce=bg.WORK_REDUCE).pixels))
             except (OSError, UnreadableImage):
                 continue
-        frames = bg.sample_frames(decoded, samples)
-        road = bg.estimate_background(frames)
-        blobs = [b for f in frames for b in isolated_blobs(f, road)]
+        road, sampled, blobs = empty_road_and_blobs(decoded, samples)
         taggers[camera] = frame_tagger(
-            camera_geometry(camera, road, len(frames), bg.WORK_REDUCE, blobs, pixels_per_metre),
+            camera_geometry(camera, road, sampled, bg.WORK_REDUCE, blobs, pixels_per_metre),
             road, pixels_per_metre)
     per_camera, windows, counts = {}, {}, {"tagged": 0, "failed": 0}
     vehicle_rows, image_rows, dead = [], [], []

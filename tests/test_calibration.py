@@ -169,12 +169,10 @@ def topdown_cameras():
 
 def _learned(camera, frames, hint=None):
     from traffic.calibration import camera_geometry
-    from traffic.perspective import isolated_blobs
-    decoded = [(f, decode_image(data, reduce=bg.WORK_REDUCE).pixels) for f, data in frames]
-    sample = bg.sample_frames(decoded, bg.DEFAULT_SAMPLES)
-    road = bg.estimate_background(sample)
-    blobs = [b for f in sample for b in isolated_blobs(f, road)]
-    return road, camera_geometry(camera.name, road, len(sample), bg.WORK_REDUCE, blobs, hint)
+    from traffic.perspective import empty_road_and_blobs
+    road, sampled, blobs = empty_road_and_blobs(
+        [(f, decode_image(data, reduce=bg.WORK_REDUCE).pixels) for f, data in frames])
+    return road, camera_geometry(camera.name, road, sampled, bg.WORK_REDUCE, blobs, hint)
 
 
 def test_a_camera_straight_above_the_road_learns_its_scale_and_takes_a_hint_only_where_it_agrees(

@@ -143,6 +143,16 @@ def isolated_blobs(pixels, road):
     return out
 
 
+def empty_road_and_blobs(samples, size=bg.DEFAULT_SAMPLES):
+    """(empty road, frames it was made of, isolated vehicle blobs of those
+    frames) of one camera from [(rank, working-size pixels)] of its frames
+    (``background.sample_frames`` picks them): what the camera's geometry is
+    learned from."""
+    frames = bg.sample_frames(samples, size)
+    road = bg.estimate_background(frames)
+    return road, len(frames), [b for f in frames for b in isolated_blobs(f, road)]
+
+
 def camera_of(record, reduce):
     """The CameraModel, at 1/``reduce`` of the full size, of a CameraGeometry
     record; None where the job learned none (a camera straight above the

@@ -81,10 +81,8 @@ class _DecodeSample(beam.DoFn):
 def _empty_road(camera, samples, size):
     """(camera, (empty road, frames it was made of, isolated vehicle blobs of
     those frames: what the camera's focal length is learned from))."""
-    frames = bg.sample_frames([(rank, pixels) for rank, _, pixels in samples], size)
-    road = bg.estimate_background(frames)
-    blobs = [b for f in frames for b in perspective.isolated_blobs(f, road)]
-    return camera, (road, len(frames), blobs)
+    return camera, perspective.empty_road_and_blobs(
+        [(rank, pixels) for rank, _, pixels in samples], size)
 
 
 class EstimateBackgrounds(beam.PTransform):
