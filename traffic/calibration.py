@@ -289,8 +289,7 @@ def _car_errors(scale, blobs, along_rows):
     if not along_rows:
         length, width = width, length
     car_length, car_width, _ = camera_model.SIZES_M["car"]
-    return np.maximum(np.abs(np.log(length / (scale * car_length))),
-                      np.abs(np.log(width / (scale * car_width))))
+    return camera_model.size_errors(length, width, scale * car_length, scale * car_width)
 
 
 def topdown_scale(geometry, blobs, hint=None):
@@ -308,8 +307,7 @@ def topdown_scale(geometry, blobs, hint=None):
     blobs = blobs[(blobs[:, 2] > 0) & (blobs[:, 3] > 0)]
     if learned is not None and len(blobs):
         along_rows = min(geometry.direction_deg, 180 - geometry.direction_deg) <= 45
-        likeness = [np.clip(1 - _car_errors(learned * r, blobs, along_rows)
-                            / camera_model.SIZE_TOLERANCE, 0, None).sum()
+        likeness = [camera_model.likeness(_car_errors(learned * r, blobs, along_rows))
                     for r in camera_model.SCALE_RATIOS]
         scale = learned * camera_model.SCALE_RATIOS[int(np.argmax(likeness))]
         cars = blobs[_car_errors(scale, blobs, along_rows) <= camera_model.SIZE_TOLERANCE]

@@ -137,16 +137,29 @@ def vehicle_box(model, u, v, kind="car", shift=(0.0, 0.0)):
     return None if np.isnan(box).any() else tuple(float(b) for b in box)
 
 
+def size_errors(widths, heights, expected_widths, expected_heights):
+    """How unlike blobs are to the expected sizes: per blob, the larger
+    |log| ratio of its two sides (a blob looks like the vehicle within
+    ``SIZE_TOLERANCE``)."""
+    return np.maximum(np.abs(np.log(widths / expected_widths)),
+                      np.abs(np.log(heights / expected_heights)))
+
+
+def likeness(errors):
+    """How many blobs look like the vehicle, from their ``size_errors``:
+    each counts 0..1 by how close its size is."""
+    return float(np.clip(1.0 - errors / SIZE_TOLERANCE, 0.0, None).sum())
+
+
 def _likeness(model, blobs):
     """How many blobs [(u, v, width, height)] look like a car standing where
-    they stand (each counts 0..1 by how close its size is)."""
+    they stand."""
     blobs = np.asarray(blobs, dtype=np.float64).reshape(-1, 4)
     boxes = vehicle_boxes(model, blobs[:, 0], blobs[:, 1])
     pw, ph = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
     ok = (pw > 0) & (ph > 0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        e = np.maximum(np.abs(np.log(blobs[:, 2] / pw)), np.abs(np.log(blobs[:, 3] / ph)))
-    return float(np.clip(1.0 - e[ok] / SIZE_TOLERANCE, 0.0, None).sum())
+        return likeness(size_errors(blobs[:, 2], blobs[:, 3], pw, ph)[ok])
 
 
 def learn_camera(geometry, blobs):
