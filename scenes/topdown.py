@@ -22,7 +22,6 @@ from scenes.common import (CARGO_SHARES, HEIGHT, SIZES_M, WIDTH, TruthVehicle, c
                            choose, density, frame_time, smooth_noise)
 from traffic.vocabulary import COLOUR_RGB, COLOUR_SHARES, TYPE_SHARES
 
-PIXELS_PER_METRE = 10.0  # the middle of the range, and the tagger's old fixed figure
 SCALE_RANGE = (8.0, 13.0)  # pixels per metre at full size
 LANE_WIDTH_M = 3.6
 # A vehicle is in the ground truth when it is whole and clear of the frame's
