@@ -29,8 +29,10 @@ def _present(value):
 def record(row):
     """A CameraGeometry from a row of the cameras table (pandas gives NaN for
     a missing number)."""
-    return CameraGeometry(**{f: row[f] if _present(row[f]) else None
-                             for f in CameraGeometry._fields})
+    values = {f: row[f] if _present(row[f]) else None for f in CameraGeometry._fields}
+    values["lane_centres_m"] = tuple(values["lane_centres_m"] if values["lane_centres_m"] is not None
+                                     else ())
+    return CameraGeometry(**values)
 
 
 def fan_segments(c):

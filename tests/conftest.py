@@ -1,5 +1,6 @@
 import os
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -34,7 +35,7 @@ def same_outputs(a, b):
     assert read_summary(a) == read_summary(b)
     for name in ("vehicles", "images", "windows", "cameras"):
         x, y = read_table(a, name), read_table(b, name)
-        key = list(x.columns)
+        key = [c for c in x.columns if x[c].map(np.ndim).eq(0).all()]  # list columns compared, not sorted on
         pd.testing.assert_frame_equal(x.sort_values(key).reset_index(drop=True),
                                       y.sort_values(key).reset_index(drop=True))
     by_image = lambda rows: sorted((d["image"], d["stage"], d["error"]) for d in rows)  # noqa: E731

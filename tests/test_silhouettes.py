@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw
 from scipy import ndimage
 
 from traffic import camera_model as cm
+from traffic import lanes
 from traffic import perspective
 from traffic import silhouettes as sil
 from traffic.evaluation import iou_matrix
@@ -143,8 +144,35 @@ def test_a_queue_of_touching_cars_is_cut_into_cars_and_a_bus_stays_whole(size):
 
 def test_the_road_extent_comes_from_the_markings():
     road = np.asarray(_road())
-    left, right = perspective.road_extent(road, MODEL)
+    left, right = lanes.road_extent(lanes.marking_offsets(road, MODEL))
     assert abs(left + 7.2) < 1.0 and abs(right - 7.2) < 1.0
+
+
+def test_the_lanes_lie_between_the_markings():
+    offsets = lanes.marking_offsets(np.asarray(_road()), MODEL)
+    lines = lanes.marking_lines(offsets)
+    assert np.allclose(lines, [-7.2, -3.6, 0.0, 3.6, 7.2], atol=0.3), lines
+    assert np.allclose(lanes.lane_centres(lines), [-5.4, -1.8, 1.8, 5.4], atol=0.3)
+
+
+def test_a_missing_line_still_bounds_two_lanes_and_a_stray_one_none():
+    """The line between two lanes worn away, and a line that pairs with no
+    other (a trace of traffic, a median's edge): the lanes are where they
+    are."""
+    assert lanes.lane_centres([-7.2, -3.6, 3.6, 7.2]) == pytest.approx([-5.4, -1.8, 1.8, 5.4])
+    assert lanes.lane_centres([-7.2, -3.6, -2.6, 0.0]) == pytest.approx([-5.4, -1.8])
+    assert lanes.lane_centres([]) == [] and lanes.lane_centres([2.0]) == []
+
+
+def test_outlines_stand_in_lanes_and_anywhere_without_lanes():
+    shape = (H, W)
+    everywhere = sil.silhouettes(MODEL, shape, (-7.2, 7.2))
+    in_lanes = sil.silhouettes(MODEL, shape, (-7.2, 7.2), [-5.4, -1.8, 1.8, 5.4])
+    assert len(in_lanes) < 0.6 * len(everywhere)
+    x, _ = sil._anchors(MODEL, shape, (-7.2, 7.2), [-5.4, -1.8, 1.8, 5.4])
+    assert len(x) and lanes.near_a_lane(x, [-5.4, -1.8, 1.8, 5.4]).all()
+    assert (np.abs(x - 1.8) <= lanes.IN_LANE_M).any() and not (np.abs(x) < 1.0).any()
+    assert len(sil.silhouettes(MODEL, shape, (-7.2, 7.2), [])) == len(everywhere)
 
 
 def test_an_empty_road_has_no_vehicles():

@@ -176,7 +176,7 @@ def test_write_outputs_writes_every_table_and_the_summary_last(tmp_path):
             "windows": p | "W" >> beam.Create([window]),
             "cameras": p | "G" >> beam.Create([CameraGeometry(
                 "east", 640.0, 120.5, 95.0, 0.25, 12.5, 6, 21, 1280, 720, focal_px=800.0,
-                camera_height_m=10.5, empty_road_jpeg=b"\xff\xd8road")]),
+                camera_height_m=10.5, lane_centres_m=(1.8, 5.4), empty_road_jpeg=b"\xff\xd8road")]),
             "per_camera": p | "C" >> beam.Create([("east", stats)]),
             "overall": p | "O" >> beam.Create([stats]),
             "image_counts": p | "I" >> beam.Create([{"inputs": 2, "tagged": 1, "failed": 1}]),
@@ -194,7 +194,9 @@ def test_write_outputs_writes_every_table_and_the_summary_last(tmp_path):
     assert vehicles.to_dict("records")[0]["x1"] == 41 and len(vehicles) == 1
     assert sorted(pd.read_parquet(os.path.join(out, "images"))["status"]) == ["failed", "tagged"]
     assert len(pd.read_parquet(os.path.join(out, "windows"))) == 4  # one row per type
-    assert pd.read_parquet(os.path.join(out, "cameras")).to_dict("records") == [
+    cameras = pd.read_parquet(os.path.join(out, "cameras")).to_dict("records")
+    assert list(cameras[0].pop("lane_centres_m")) == [1.8, 5.4]
+    assert cameras == [
         {"camera": "east", "vanishing_u": 640.0, "vanishing_v": 120.5, "direction_deg": 95.0,
          "scale_k": 0.25, "scale_centre": 12.5, "marking_lines": 6, "sample_frames": 21,
          "width": 1280, "height": 720, "focal_px": 800.0, "camera_height_m": 10.5,

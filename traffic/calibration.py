@@ -25,7 +25,7 @@ import math
 import numpy as np
 from scipy import ndimage
 
-from traffic import camera_model
+from traffic import camera_model, lanes
 from traffic.background import DEFAULT_PIXELS_PER_METRE
 from traffic.imaging import encode_jpeg
 from traffic.records import CameraGeometry
@@ -328,17 +328,19 @@ def camera_geometry(camera, road, sample_frames, reduce, blobs=(), pixels_per_me
     size, ``reduce`` full-size pixels per working pixel) and the isolated
     vehicle blobs of its sample frames (``perspective.isolated_blobs``, at
     working size: where the road runs into the picture, the focal length and
-    the camera's height are learned from them; straight above the road, the
+    the camera's height are learned from them, and which lanes of those the
+    markings bound the traffic drives in; straight above the road, the
     scale, given ``pixels_per_metre`` (full size) as a hint), with that road
     as JPEG, so a person can see what the job took for the empty road and
     check the geometry drawn on it (report.html)."""
     try:
         g = calibrate(road)
-        model = None
+        model, centres = None, ()
         if is_perspective(g):
             model, ratio = camera_model.learn_camera(g, list(blobs))
             if model is not None:  # the traffic settled the markings' scale
                 g = dataclasses.replace(g, k=g.k / ratio, scale=g.scale / ratio)
+                centres = tuple(lanes.learn_lanes(road, model, list(blobs)))
         elif g is not None and g.vanishing_point is None:
             hint = None if pixels_per_metre is None else pixels_per_metre / reduce
             g = dataclasses.replace(g, scale=topdown_scale(g, blobs, hint))
@@ -348,7 +350,7 @@ def camera_geometry(camera, road, sample_frames, reduce, blobs=(), pixels_per_me
     jpeg = encode_jpeg(road, quality=EMPTY_ROAD_QUALITY)
     if g is None:
         return CameraGeometry(camera, None, None, None, None, None, 0, sample_frames,
-                              w * reduce, h * reduce, None, None, jpeg)
+                              w * reduce, h * reduce, empty_road_jpeg=jpeg)
     vp = g.vanishing_point
     return CameraGeometry(
         camera,
@@ -357,7 +359,7 @@ def camera_geometry(camera, road, sample_frames, reduce, blobs=(), pixels_per_me
         round(g.direction_deg, 3), None if vp is None else round(g.k, 6),
         round(g.scale * reduce, 4), g.lines, sample_frames, w * reduce, h * reduce,
         None if model is None else round(model.focal * reduce, 2),
-        None if model is None else round(model.height, 3), jpeg)
+        None if model is None else round(model.height, 3), centres, jpeg)
 
 
 def tagging_scale(record, pixels_per_metre):

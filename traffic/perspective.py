@@ -39,6 +39,7 @@ from scipy import ndimage
 
 from traffic import background as bg
 from traffic import camera_model as cm
+from traffic import lanes
 from traffic import silhouettes as sil
 from traffic.calibration import marking_pixels, road_geometry, tagging_scale
 from traffic.colour import colour_votes, name_colour
@@ -60,7 +61,6 @@ ONE_PAINT = 0.6  # a bus: the share of its most common colour (glass aside)
 # is also the generator's marking paint, so colour figures on generated
 # scenes are optimistic about it).
 MARKING_WHITE = 215.0
-MIN_MARKING_PIXELS = 30
 _BLACK = COLOURS.index("black")
 
 
@@ -120,7 +120,7 @@ def white_balance(road):
     so exposure, the time of day and the camera's colour cast do not change
     a paint's name.  Ones where no markings are seen."""
     rows, cols = marking_pixels(road)
-    if len(rows) < MIN_MARKING_PIXELS:
+    if len(rows) < lanes.MIN_MARKING_PIXELS:
         return np.ones(3)
     reference = np.median(road[rows, cols].astype(np.float64), axis=0)
     return MARKING_WHITE / np.maximum(reference, 1.0)
@@ -199,30 +199,18 @@ def _blocks(image, step):
     return cut.reshape(h, step, w, step, *image.shape[2:]).mean(axis=(1, 3))
 
 
-def road_extent(road, model):
-    """(leftmost, rightmost) road X (metres) of the lane markings on the
-    nearer half of the camera's marked road, or None without markings."""
-    rows, cols = marking_pixels(road)
-    if len(rows) < MIN_MARKING_PIXELS:
-        return None
-    x, y = model.ground_points(cols + 0.5, rows + 0.5)
-    seen = ~np.isnan(x)
-    if seen.sum() < MIN_MARKING_PIXELS:
-        return None
-    x, y = x[seen], y[seen]
-    near = y <= np.median(y)
-    return float(np.percentile(x[near], 2)), float(np.percentile(x[near], 98))
-
-
-def perspective_camera(model, road):
+def perspective_camera(model, road, lane_centres=()):
     """The PerspectiveCamera of a CameraModel and the camera's empty road
-    (both at the working size)."""
+    (both at the working size): the outlines of the vehicles its road can
+    hold, between its outermost markings, in its lanes where their middles
+    (``lane_centres``, metres: ``traffic.lanes``) are known."""
     step = search_step(road.shape[1])
     coarse = dataclasses.replace(model, focal=model.focal / step, cx=model.cx / step,
                                  cy=model.cy / step)
     shape = (road.shape[0] // step, road.shape[1] // step)
+    extent = lanes.road_extent(lanes.marking_offsets(road, model))
     return PerspectiveCamera(model, white_balance(road),
-                             sil.silhouettes(coarse, shape, road_extent(road, model)), step)
+                             sil.silhouettes(coarse, shape, extent, tuple(lane_centres)), step)
 
 
 class _Search:
@@ -422,7 +410,7 @@ def frame_tagger(record, road, pixels_per_metre=None, reduce=bg.WORK_REDUCE):
     whose frame is not its road's size.  Built once per camera and worker
     (the outlines take a second or two)."""
     model = camera_of(record, reduce)
-    view = None if model is None else perspective_camera(model, road)
+    view = None if model is None else perspective_camera(model, road, record.lane_centres_m)
     metres = tagging_scale(record, pixels_per_metre)
 
     def tag(pixels, scale):

@@ -127,6 +127,10 @@ class CameraGeometry(typing.NamedTuple):
     height: int | None
     focal_px: float | None = None  # learned from the traffic (perspective cameras)
     camera_height_m: float | None = None  # above the road, from focal_px and scale_k
+    # road X (metres across the road, the camera above 0) of the lanes'
+    # middles, from the markings; empty where none were found or the
+    # traffic does not drive in them (then vehicles are looked for anywhere)
+    lane_centres_m: tuple = ()
     empty_road_jpeg: bytes | None = None  # the estimated empty road (working size)
 
 
@@ -160,7 +164,8 @@ CAMERAS_SCHEMA = pa.schema([
     ("direction_deg", pa.float64()), ("scale_k", pa.float64()), ("scale_centre", pa.float64()),
     ("marking_lines", pa.int32()), ("sample_frames", pa.int32()),
     ("width", pa.int32()), ("height", pa.int32()), ("focal_px", pa.float64()),
-    ("camera_height_m", pa.float64()), ("empty_road_jpeg", pa.binary()),
+    ("camera_height_m", pa.float64()), ("lane_centres_m", pa.list_(pa.float64())),
+    ("empty_road_jpeg", pa.binary()),
 ])
 
 

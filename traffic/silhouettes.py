@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from traffic import camera_model as cm
+from traffic import lanes as lanes_
 
 KINDS = ("car", "motorcycle", "bus", "truck", "long truck")
 SMALL_KINDS = (0, 1)  # indices of the kinds a long outline could be several of
@@ -101,10 +102,11 @@ def span_sums(prefix, sil, spans):
     return prefix[rows, sil.right[spans]] - prefix[rows, sil.left[spans]]
 
 
-def _anchors(model, shape, x_range):
+def _anchors(model, shape, x_range, lanes=()):
     """Road points (X, Y) about one working pixel apart where a car is
     small, coarser where it is large; only where a car would be at least
-    MIN_CAR_PX and, given ``x_range``, across the road there."""
+    MIN_CAR_PX and, given ``x_range``, across the road there, and given
+    ``lanes`` (their middles' X), near a lane's middle."""
     h, w = shape
     us, vs = [], []
     v = h - 0.5
@@ -124,6 +126,7 @@ def _anchors(model, shape, x_range):
     ok = ~np.isnan(x)
     if x_range is not None:
         ok &= (x >= x_range[0] - ROAD_MARGIN_M) & (x <= x_range[1] + ROAD_MARGIN_M)
+    ok[ok] &= lanes_.near_a_lane(x[ok], list(lanes))
     return x[ok], y[ok]
 
 
@@ -164,12 +167,13 @@ def _spans(uv, box, shape):
     return owner[keep], rows[keep].astype(np.int32), left[keep].astype(np.int32), right[keep].astype(np.int32)
 
 
-def silhouettes(model, shape, x_range=None):
+def silhouettes(model, shape, x_range=None, lanes=()):
     """The Silhouettes of every kind of vehicle on the road seen by
     ``model`` in frames of ``shape`` (H, W); ``x_range`` (metres across the
-    road) limits them to the road."""
+    road) limits them to the road, and ``lanes`` (the X of lanes' middles,
+    ``traffic.lanes``) to vehicles driving in a lane."""
     h, w = shape
-    x, y = _anchors(model, shape, x_range)
+    x, y = _anchors(model, shape, x_range, lanes)
     parts = []
     for k, kind in enumerate(KINDS):
         uv, ahead = _outlines(model, x, y, kind)

@@ -1,0 +1,132 @@
+"""Where a camera's lanes are, from its own lane markings.
+
+Vehicles on a highway drive in lanes, near a lane's middle, and lanes lie
+between lane markings one lane width (``calibration.LANE_WIDTH_M``) apart.
+Seen through the camera's model (``traffic.camera_model``), the marking
+pixels of its empty road fall, across the road, on a few lines; two lines
+a lane width apart bound a lane (a line missing between two lines two lane
+widths apart, two lanes).  Lines that pair with none (a trace of dense
+traffic on the empty road, a median's edge) bound no lane.  Where the
+camera model is wrong (its scale a few times the truth), so are such lanes:
+they are kept only where the traffic of the camera's own sample frames
+drives in them (``learn_lanes``).  The tagger then
+looks for vehicles only near the lanes' middles (``IN_LANE_M``), which
+rules out the outlines that straddle two lanes and cover halves of two
+vehicles (``traffic.silhouettes``).  Distances are in the camera model's
+metres, so an error in its scale moves the lanes and the outlines alike.
+"""
+
+import numpy as np
+from scipy import ndimage
+
+from traffic import calibration
+
+MIN_MARKING_PIXELS = 30
+LINE_BIN_M = 0.1
+LINE_SMOOTH_BINS = 1.5
+MIN_LINE_SHARE = 0.15  # of the strongest line's marking pixels
+LINE_MERGE_M = 1.0  # peaks closer than this are one line
+PAIR_TOLERANCE = 0.2  # of a lane width: how far two lines' spacing may be from it
+# A vehicle's centre is this close to its lane's middle: a 1.8 m car in a
+# 3.6 m lane has 0.9 m to either side of it.
+IN_LANE_M = 0.6
+MIN_BLOBS = 10
+MIN_IN_LANES = 0.8  # of the sample frames' isolated blobs on the road
+
+
+def marking_offsets(road, model):
+    """Road X (metres across the road) of the marking pixels of the nearer
+    half of the camera's marked road, or None without enough markings."""
+    rows, cols = calibration.marking_pixels(road)
+    if len(rows) < MIN_MARKING_PIXELS:
+        return None
+    x, y = model.ground_points(cols + 0.5, rows + 0.5)
+    seen = ~np.isnan(x)
+    if seen.sum() < MIN_MARKING_PIXELS:
+        return None
+    x, y = x[seen], y[seen]
+    return x[y <= np.median(y)]
+
+
+def road_extent(offsets):
+    """(leftmost, rightmost) road X (metres) of ``marking_offsets``, or
+    None without them."""
+    if offsets is None:
+        return None
+    return float(np.percentile(offsets, 2)), float(np.percentile(offsets, 98))
+
+
+def marking_lines(offsets):
+    """Road X (metres, ascending) of the lines the marking pixels fall on:
+    the peaks of their histogram across the road."""
+    if offsets is None or len(offsets) == 0:
+        return []
+    lo, hi = np.percentile(offsets, 1) - 1.0, np.percentile(offsets, 99) + 1.0
+    hist, edges = np.histogram(offsets, np.arange(lo, hi + LINE_BIN_M, LINE_BIN_M))
+    smooth = ndimage.gaussian_filter1d(hist.astype(np.float64), LINE_SMOOTH_BINS)
+    floor = MIN_LINE_SHARE * smooth.max()
+    lines = []  # (x, strength)
+    for i in range(1, len(smooth) - 1):
+        if not (smooth[i] >= smooth[i - 1] and smooth[i] > smooth[i + 1] and smooth[i] >= floor):
+            continue
+        x = (edges[i] + edges[i + 1]) / 2
+        if lines and x - lines[-1][0] < LINE_MERGE_M:
+            if smooth[i] > lines[-1][1]:
+                lines[-1] = (x, smooth[i])
+            continue
+        lines.append((x, smooth[i]))
+    return [float(x) for x, _ in lines]
+
+
+def lane_centres(lines, lane_width=None):
+    """Road X (metres, ascending) of the middles of the lanes that
+    ``lines`` bound: two lines a lane width apart bound a lane, two lines
+    two lane widths apart with none between them two lanes (where no lane
+    found so bounds them)."""
+    lane_width = lane_width or calibration.LANE_WIDTH_M
+    tolerance = PAIR_TOLERANCE * lane_width
+    pairs = [(a, b) for i, a in enumerate(lines) for b in lines[i + 1:]]
+    out = [(a + b) / 2 for a, b in pairs if abs(b - a - lane_width) <= tolerance]
+    for a, b in pairs:
+        between = any(a < c < b for c in lines)
+        if not between and abs(b - a - 2 * lane_width) <= tolerance:
+            for c in (a + (b - a) / 4, a + 3 * (b - a) / 4):
+                if all(abs(c - o) > lane_width / 2 for o in out):
+                    out.append(c)
+    return sorted(out)
+
+
+def near_a_lane(x, centres, within=IN_LANE_M):
+    """Which road X (array) lie within ``within`` of a lane's middle; all of
+    them where no lane is known."""
+    x = np.asarray(x, dtype=np.float64)
+    if not centres:
+        return np.ones(x.shape, dtype=bool)
+    return np.min(np.abs(x[..., None] - np.asarray(centres)), axis=-1) <= within
+
+
+def in_lanes(centres, model, blobs, extent):
+    """The share of ``blobs`` ((u, v, width, height), working size: the
+    middle of their lowest row first) standing on the road ``extent``
+    whose lowest row lies within a lane (half a lane width of a middle),
+    or None with fewer than MIN_BLOBS such blobs."""
+    if not blobs or extent is None:
+        return None
+    u, v = np.array([b[0] for b in blobs]), np.array([b[1] for b in blobs])
+    x, _ = model.ground_points(u, v)
+    x = x[~np.isnan(x) & (x >= extent[0]) & (x <= extent[1])]
+    if len(x) < MIN_BLOBS:
+        return None
+    return float(near_a_lane(x, centres, calibration.LANE_WIDTH_M / 2).mean())
+
+
+def learn_lanes(road, model, blobs):
+    """Road X (metres, ascending) of the middles of the camera's lanes, from
+    its empty road's markings (working size) seen through ``model``; empty
+    where none are found, or where the traffic of the sample frames
+    (``blobs``, as ``perspective.isolated_blobs`` gives them) does not
+    drive in them, MIN_IN_LANES of it at least."""
+    offsets = marking_offsets(road, model)
+    centres = lane_centres(marking_lines(offsets))
+    share = in_lanes(centres, model, blobs, road_extent(offsets)) if centres else None
+    return [round(c, 3) for c in centres] if share is not None and share >= MIN_IN_LANES else []
