@@ -15,10 +15,12 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from traffic.calibration import LANE_WIDTH_M, road_geometry
+from traffic.perspective import camera_of
 from traffic.records import CameraGeometry
 
 LINE = (255, 214, 0)
 LABEL = (255, 255, 255)
+LANE = (0, 220, 255)
 HALF_FAN = 12  # lines each side of the centre line
 
 
@@ -72,6 +74,22 @@ def scale_marks(c):
     return marks
 
 
+def lane_polylines(c):
+    """[[(u, v), ...]] in full-size pixels: the middle of each lane the job
+    found (perspective cameras), from near the camera to far along the road."""
+    model = camera_of(c, 1) if c.lane_centres_m else None
+    if model is None:
+        return []
+    ahead = np.geomspace(2.0, 400.0, 80)
+    out = []
+    for x in c.lane_centres_m:
+        uv, depth = model.project(np.stack([np.full_like(ahead, x), ahead, np.zeros_like(ahead)], axis=-1))
+        keep = (depth > 0.5) & (uv[:, 1] <= c.height + 1) & (uv[:, 1] >= -1)
+        if keep.sum() >= 2:
+            out.append([tuple(p) for p in uv[keep]])
+    return out
+
+
 def draw(c, width):
     """A PIL image ``width`` pixels wide: the empty road of a CameraGeometry
     record with its learned geometry drawn on it."""
@@ -83,6 +101,8 @@ def draw(c, width):
     d = ImageDraw.Draw(img)
     for (u0, v0), (u1, v1) in fan_segments(c):
         d.line([(u0 * k, v0 * k), (u1 * k, v1 * k)], fill=LINE, width=1)
+    for line in lane_polylines(c):
+        d.line([(u * k, v * k) for u, v in line], fill=LANE, width=2)
     if c.vanishing_u is not None:
         u, v = c.vanishing_u * k, c.vanishing_v * k
         d.ellipse([u - 4, v - 4, u + 4, v + 4], outline=(255, 64, 64), width=2)
@@ -105,7 +125,9 @@ def caption(c):
              else f"vanishing point ({c.vanishing_u:.0f}, {c.vanishing_v:.0f})")
     camera = ("" if c.focal_px is None else
               f"; camera about {c.camera_height_m:.1f} m above the road, focal length "
-              f"{c.focal_px:.0f} px (learned from the traffic)")
+              f"{c.focal_px:.0f} px (learned from the traffic)"
+              + (f", {len(c.lane_centres_m)} lanes (their middles drawn)" if c.lane_centres_m
+                 else ", no lanes found (vehicles looked for anywhere on the road)"))
     return (f"{name}: {where}, direction {c.direction_deg:.1f}°, "
             f"{c.scale_centre:.1f} px/m across the road at the centre{camera}; "
             f"{c.marking_lines} marking lines, {c.sample_frames} frames")
