@@ -19,7 +19,7 @@ import time
 
 from pipelines.generate_sample import generate
 from traffic import background as bg
-from traffic import camera_model, perspective
+from traffic import camera_model, lanes, perspective
 from traffic.calibration import calibrate, is_perspective
 from traffic.imaging import decode_image
 
@@ -51,10 +51,11 @@ def measure(folder):
             blobs = [b for d in frames[:bg.DEFAULT_SAMPLES]
                      for b in perspective.isolated_blobs(d.pixels, road)]
             model, _ = camera_model.learn_camera(geometry, blobs)
+            centres = () if model is None else lanes.learn_lanes(road, model, blobs)
             learn.append((time.perf_counter() - t) * 1000)
         view = None
         if model is not None:
-            ms, view = _ms(perspective.perspective_camera, model, road)
+            ms, view = _ms(perspective.perspective_camera, model, road, centres)
             outlines.append(ms)
         for d in frames:
             top_down.append(_ms(bg.find_vehicles, d.pixels, road, d.scale)[0])
