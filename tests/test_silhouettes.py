@@ -179,3 +179,17 @@ def test_an_empty_road_has_no_vehicles():
     frame, road, _ = _scene([])
     view = perspective.perspective_camera(MODEL, road)
     assert perspective.find_vehicles(frame, road, view) == []
+
+
+def test_lanes_are_kept_only_where_the_traffic_drives_in_them():
+    """Traffic near the lanes' middles: kept.  The same traffic against
+    lanes half a lane off (lines found along the lanes' middles), against
+    lanes elsewhere on the road, or too little of it: not kept."""
+    rng = np.random.default_rng(1)
+    centres = [-5.4, -1.8, 1.8, 5.4]
+    x = rng.choice(centres, 60) + rng.uniform(-0.5, 0.5, 60)
+    assert lanes.traffic_in_lanes(centres, x)
+    assert not lanes.traffic_in_lanes([c + 1.8 for c in centres], x)
+    assert not lanes.traffic_in_lanes([-5.4, -1.8], x)
+    assert not lanes.traffic_in_lanes(centres, x[:lanes.MIN_BLOBS - 1])
+    assert not lanes.traffic_in_lanes([], x)

@@ -105,19 +105,31 @@ def near_a_lane(x, centres, within=IN_LANE_M):
     return np.min(np.abs(x[..., None] - np.asarray(centres)), axis=-1) <= within
 
 
-def in_lanes(centres, model, blobs, extent):
-    """The share of ``blobs`` ((u, v, width, height), working size: the
-    middle of their lowest row first) standing on the road ``extent``
-    whose lowest row lies within a lane (half a lane width of a middle),
-    or None with fewer than MIN_BLOBS such blobs."""
+def blob_offsets(model, blobs, extent):
+    """Road X (metres) of ``blobs`` ((u, v, width, height), working size:
+    the middle of their lowest row first) that stand on the road ``extent``."""
     if not blobs or extent is None:
-        return None
+        return np.zeros(0)
     u, v = np.array([b[0] for b in blobs]), np.array([b[1] for b in blobs])
     x, _ = model.ground_points(u, v)
-    x = x[~np.isnan(x) & (x >= extent[0]) & (x <= extent[1])]
-    if len(x) < MIN_BLOBS:
-        return None
-    return float(near_a_lane(x, centres, calibration.LANE_WIDTH_M / 2).mean())
+    return x[~np.isnan(x) & (x >= extent[0]) & (x <= extent[1])]
+
+
+def traffic_in_lanes(centres, x, lane_width=None):
+    """Does the traffic standing at road X ``x`` drive in the lanes whose
+    middles are ``centres``?  At least MIN_BLOBS of it, MIN_IN_LANES of it
+    within a lane (half a lane width of a middle), and nearer the lanes'
+    middles on average than to middles half a lane away: where the
+    markings' lines are really the lanes' middles (traces of dense traffic
+    on the empty road can make bright lines there too), the traffic drives
+    on the lanes found."""
+    lane_width = lane_width or calibration.LANE_WIDTH_M
+    if not centres or len(x) < MIN_BLOBS:
+        return False
+    centres = np.asarray(centres)
+    here = np.min(np.abs(x[:, None] - centres[None]), axis=1)
+    shifted = np.min(np.abs(x[:, None] - (centres[None] + lane_width / 2)), axis=1)
+    return bool((here <= lane_width / 2).mean() >= MIN_IN_LANES and here.mean() < shifted.mean())
 
 
 def learn_lanes(road, model, blobs):
@@ -125,8 +137,8 @@ def learn_lanes(road, model, blobs):
     its empty road's markings (working size) seen through ``model``; empty
     where none are found, or where the traffic of the sample frames
     (``blobs``, as ``perspective.isolated_blobs`` gives them) does not
-    drive in them, MIN_IN_LANES of it at least."""
+    drive in them (``traffic_in_lanes``)."""
     offsets = marking_offsets(road, model)
     centres = lane_centres(marking_lines(offsets))
-    share = in_lanes(centres, model, blobs, road_extent(offsets)) if centres else None
-    return [round(c, 3) for c in centres] if share is not None and share >= MIN_IN_LANES else []
+    x = blob_offsets(model, blobs, road_extent(offsets))
+    return [round(c, 3) for c in centres] if traffic_in_lanes(centres, x) else []
