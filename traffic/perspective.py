@@ -363,7 +363,9 @@ def find_vehicles(pixels, road, camera, scale=1.0):
     ``pixels`` and ``road`` are uint8 RGB at the working size and ``camera``
     its PerspectiveCamera at that size; ``scale`` is full-size pixels per
     working pixel.  Boxes are returned in full-size pixels: the box of the
-    whole vehicle, hidden parts included.
+    whole vehicle, hidden parts included, every pixel it touches (a far
+    car is a few pixels wide: rounding its ends would shave a pixel off
+    each).
     """
     mask, unsure, frame = _evidence(pixels, road)
     outlines = camera.silhouettes
@@ -397,8 +399,8 @@ def find_vehicles(pixels, road, camera, scale=1.0):
             kind = "truck"
         found.append(Detection(
             type=kind, colour=name_colour(paint), score=round(float(seen.sum() / outlines.area[i]), 4),
-            x0=int(round(box[0] * scale)), y0=int(round(box[1] * scale)),
-            x1=int(round(box[2] * scale)), y1=int(round(box[3] * scale))))
+            x0=math.floor(box[0] * scale), y0=math.floor(box[1] * scale),
+            x1=math.ceil(box[2] * scale), y1=math.ceil(box[3] * scale)))
     return found
 
 
