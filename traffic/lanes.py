@@ -4,16 +4,18 @@ Vehicles on a highway drive in lanes, near a lane's middle, and lanes lie
 between lane markings one lane width (``calibration.LANE_WIDTH_M``) apart.
 Seen through the camera's model (``traffic.camera_model``), the marking
 pixels of its empty road fall, across the road, on a few lines; two lines
-a lane width apart bound a lane (a line missing between two lines two lane
-widths apart, two lanes).  Lines that pair with none (a trace of dense
-traffic on the empty road, a median's edge) bound no lane.  Where the
-camera model is wrong (its scale a few times the truth), so are such lanes:
-they are kept only where the traffic of the camera's own sample frames
-drives in them (``learn_lanes``).  The tagger then
-looks for vehicles only near the lanes' middles (``IN_LANE_M``), which
-rules out the outlines that straddle two lanes and cover halves of two
-vehicles (``traffic.silhouettes``).  Distances are in the camera model's
-metres, so an error in its scale moves the lanes and the outlines alike.
+a lane width apart bound a lane, and two lines two lane widths apart with
+none between them two lanes (the line between them worn away).  Lines that
+pair with none (a trace of dense traffic on the empty road, a median's
+edge) bound no lane.  Where the camera model is wrong (its scale a few
+times the truth), so are such lanes: they are kept only where the traffic
+of the camera's own sample frames drives in them (``learn_lanes``).
+
+The tagger then looks for vehicles only near the lanes' middles
+(``IN_LANE_M``, ``traffic.silhouettes``), which rules out the outlines that
+straddle two lanes and cover halves of two vehicles.  Distances are in the
+camera model's metres, so an error in its scale moves the lanes and the
+outlines alike.
 """
 
 import numpy as np
