@@ -193,3 +193,20 @@ def test_lanes_are_kept_only_where_the_traffic_drives_in_them():
     assert not lanes.traffic_in_lanes([-5.4, -1.8], x)
     assert not lanes.traffic_in_lanes(centres, x[:lanes.MIN_BLOBS - 1])
     assert not lanes.traffic_in_lanes([], x)
+
+
+def test_an_outline_whose_sides_lie_on_a_vehicles_edges_has_their_support():
+    """A car painted exactly where one outline is: that outline's sides lie
+    on the painting's edges (support near 1); a car's outline half its
+    width to the side, across the paint and the road, does not."""
+    outlines = sil.silhouettes(MODEL, (H, W), (-7.2, 7.2))
+    cars = np.nonzero(outlines.kind == 0)[0]
+    boxes = outlines.box[cars]
+    target = cars[int(np.argmin(np.abs(boxes[:, 0] - 170) + np.abs(boxes[:, 3] - 120)))]
+    image = np.full((H, W, 3), 112, dtype=np.uint8)
+    image[outlines.pixels(target)] = (200, 30, 30)
+    x0, y0, x1, y1 = outlines.box[target]
+    width = x1 - x0
+    shifted = cars[int(np.argmin(np.abs(boxes[:, 0] - (x0 + width / 2)) + np.abs(boxes[:, 3] - y1)))]
+    support = perspective.edge_support(outlines, np.array([target, shifted]), perspective.side_edges(image))
+    assert support[0] >= 0.9 and support[1] <= 0.6, support
