@@ -331,16 +331,12 @@ def edge_support(outlines, index, edges):
     """For each of outlines ``index``: the mean over its rows of the edge
     strength (``side_edges``) at its left and right ends, within a pixel
     of each (where the outline's sides lie on the image's edges, 1)."""
-    near = edges.copy()
-    near[:, 1:] = np.maximum(near[:, 1:], edges[:, :-1])
-    near[:, :-1] = np.maximum(near[:, :-1], edges[:, 1:])
+    near = ndimage.maximum_filter1d(edges, 3, axis=1)
     spans = outlines.spans(index)
     rows, w = outlines.rows[spans], edges.shape[1]
     at = (near[rows, np.minimum(outlines.left[spans], w - 1)]
           + near[rows, np.minimum(outlines.right[spans], w - 1)]) / 2
-    per = outlines.start[index + 1] - outlines.start[index]
-    owner = np.repeat(np.arange(len(index)), per)
-    return np.bincount(owner, weights=at, minlength=len(index)) / np.maximum(per, 1)
+    return outlines.sums(index, at) / np.maximum(outlines.start[index + 1] - outlines.start[index], 1)
 
 
 def _settle(outlines, chosen, mask, unsure):

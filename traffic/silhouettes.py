@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from traffic import camera_model as cm
-from traffic import lanes as lanes_
+from traffic import lanes
 
 KINDS = ("car", "motorcycle", "bus", "truck", "long truck")
 SMALL_KINDS = (0, 1)  # indices of the kinds a long outline could be several of
@@ -59,9 +59,13 @@ class Silhouettes:
 
     def counts(self, prefix, index):
         """Pixels of ``row_prefix``'s mask inside each of outlines ``index``."""
+        return self.sums(index, span_sums(prefix, self, self.spans(index)))
+
+    def sums(self, index, per_span):
+        """Sums, for each of outlines ``index``, of ``per_span`` (a value
+        for each span of ``spans(index)``, in order)."""
         owner = np.repeat(np.arange(len(index)), self.start[index + 1] - self.start[index])
-        return np.bincount(owner, weights=span_sums(prefix, self, self.spans(index)),
-                           minlength=len(index))
+        return np.bincount(owner, weights=per_span, minlength=len(index))
 
     def pixels(self, i):
         """(rows, columns) of outline i's pixels, row by row: an index into
@@ -102,11 +106,11 @@ def span_sums(prefix, sil, spans):
     return prefix[rows, sil.right[spans]] - prefix[rows, sil.left[spans]]
 
 
-def _anchors(model, shape, x_range, lanes=()):
+def _anchors(model, shape, x_range, lane_centres=()):
     """Road points (X, Y) about one working pixel apart where a car is
     small, coarser where it is large; only where a car would be at least
     MIN_CAR_PX and, given ``x_range``, across the road there, and given
-    ``lanes`` (their middles' X), near a lane's middle."""
+    ``lane_centres`` (the X of lanes' middles), near a lane's middle."""
     h, w = shape
     us, vs = [], []
     v = h - 0.5
@@ -126,7 +130,7 @@ def _anchors(model, shape, x_range, lanes=()):
     ok = ~np.isnan(x)
     if x_range is not None:
         ok &= (x >= x_range[0] - ROAD_MARGIN_M) & (x <= x_range[1] + ROAD_MARGIN_M)
-    ok[ok] &= lanes_.near_a_lane(x[ok], list(lanes))
+    ok[ok] &= lanes.near_a_lane(x[ok], list(lane_centres))
     return x[ok], y[ok]
 
 
@@ -167,13 +171,13 @@ def _spans(uv, box, shape):
     return owner[keep], rows[keep].astype(np.int32), left[keep].astype(np.int32), right[keep].astype(np.int32)
 
 
-def silhouettes(model, shape, x_range=None, lanes=()):
+def silhouettes(model, shape, x_range=None, lane_centres=()):
     """The Silhouettes of every kind of vehicle on the road seen by
     ``model`` in frames of ``shape`` (H, W); ``x_range`` (metres across the
-    road) limits them to the road, and ``lanes`` (the X of lanes' middles,
-    ``traffic.lanes``) to vehicles driving in a lane."""
+    road) limits them to the road, and ``lane_centres`` (the X of lanes'
+    middles, ``traffic.lanes``) to vehicles driving in a lane."""
     h, w = shape
-    x, y = _anchors(model, shape, x_range, lanes)
+    x, y = _anchors(model, shape, x_range, lane_centres)
     parts = []
     for k, kind in enumerate(KINDS):
         uv, ahead = _outlines(model, x, y, kind)
