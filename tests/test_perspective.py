@@ -4,6 +4,7 @@ learned from the traffic, and the whole job on elevated cameras, the same on
 every runner and at every parallelism.  The generated seeds here are used by
 no tuning run."""
 
+import dataclasses
 import math
 import os
 import shutil
@@ -19,7 +20,7 @@ from tests.conftest import same_outputs, sample_args
 from traffic import background as bg
 from traffic import camera_model as cm
 from traffic import perspective
-from traffic.calibration import calibrate, is_perspective
+from traffic.calibration import RoadGeometry, calibrate, is_perspective
 from traffic.colour import name_colour
 from traffic.evaluation import match
 from traffic.imaging import decode_image, encode_jpeg
@@ -117,6 +118,34 @@ def test_the_camera_height_is_learned_from_the_traffic(elevated_cameras):
         assert cm.MOUNT_HEIGHT_M[0] <= model.height <= cm.MOUNT_HEIGHT_M[1]
         good += abs(model.height / camera.camera.position[2] - 1) < 0.2
     assert good >= 2
+
+
+def _car_blobs(model, points):
+    boxes = cm.vehicle_boxes(model, points[:, 0], points[:, 1])
+    return [(u, v, x1 - x0, y1 - y0) for (u, v), (x0, y0, x1, y1) in zip(points, boxes)]
+
+
+def test_a_scale_that_fits_the_blobs_only_at_an_end_of_the_focal_range_loses():
+    """Most blobs of a camera are cars as a camera 10 m up with a 300 px
+    focal length sees them; more blobs than that look like cars to a camera
+    at two thirds of the height with the longest focal length allowed.  The
+    second fit would be better still beyond the range, at a focal length no
+    highway camera has: the learned camera is the first."""
+    unit = RoadGeometry((170.0, 40.0), 90.0, 1.0, 1.0, 4, 320, 180)
+    k = cm.from_geometry(unit, 300.0).height / 10.0  # the scale of a camera 10 m up
+    geometry = dataclasses.replace(unit, k=k)
+    right = cm.from_geometry(geometry, 300.0)
+    assert abs(right.height - 10.0) < 1e-6
+    longest = cm.from_geometry(geometry, cm.FOCAL_RANGE[1] * geometry.width)
+    flat = dataclasses.replace(longest, height=longest.height * 2 / 3)
+    rows = np.linspace(100.0, 170.0, 8)
+    cars = _car_blobs(right, np.c_[np.full(8, 150.0), rows])
+    queue = _car_blobs(flat, np.c_[np.full(12, 190.0), np.linspace(95.0, 172.0, 12)])
+    assert cm._likeness(flat, queue + cars) > cm._likeness(right, queue + cars)
+    model, ratio = cm.learn_camera(geometry, cars + queue)
+    assert ratio == 1.0
+    assert abs(math.log(model.focal / 300.0)) < math.log(5.0 / 0.4) / (cm.FOCAL_STEPS - 1)
+    assert abs(model.height / 10.0 - 1) < 0.1
 
 
 def test_a_car_box_is_predicted_where_the_car_stands():

@@ -35,6 +35,7 @@ SIZES_M = {
     "long truck": (16.5, 2.55, 4.0),
 }
 FOCAL_RANGE = (0.4, 5.0)  # focal length / image width: 14-100 degree fields of view
+FOCAL_STEPS = 48  # focal lengths tried, evenly spaced in log
 MOUNT_HEIGHT_M = (4.0, 40.0)  # poles, gantries, bridges and buildings beside a highway
 # Lane markings give the scale across the road up to a whole-number ratio
 # (a chain of markings two lanes apart, or a dashed line between solid ones,
@@ -168,21 +169,32 @@ def learn_camera(geometry, blobs):
     length, and which of the scales the markings allow (``SCALE_RATIOS``),
     at which a car standing where each blob stands (its lowest point) looks
     the most like it over the most blobs, among cameras mounted at a height
-    a highway camera can be (``MOUNT_HEIGHT_M``).  (None, None) without a
+    a highway camera can be (``MOUNT_HEIGHT_M``).  A scale whose best focal
+    length is an end of ``FOCAL_RANGE`` is taken only where no scale's is
+    inside it: there the blobs would look still more like cars beyond the
+    range, at a focal length no highway camera has, so that scale is not
+    the road's (a long focal length flattens perspective, and a queue's
+    blobs then pass for cars at the wrong scale).  (None, None) without a
     perspective geometry, blobs, or a plausible camera."""
     if geometry is None or geometry.vanishing_point is None or not blobs:
         return None, None
     cameras = [from_geometry(geometry, focal)
-               for focal in np.geomspace(*FOCAL_RANGE, 48) * geometry.width]
-    best, best_score = (None, None), 0.0
+               for focal in np.geomspace(*FOCAL_RANGE, FOCAL_STEPS) * geometry.width]
+    best = {}  # ratio -> (score, model, at an end of the range)
     for ratio in SCALE_RATIOS:
-        for camera in cameras:
+        for n, camera in enumerate(cameras):
             if camera is None:
                 continue
             model = dataclasses.replace(camera, height=camera.height * ratio)
             if not MOUNT_HEIGHT_M[0] <= model.height <= MOUNT_HEIGHT_M[1]:
                 continue
             score = _likeness(model, blobs)
-            if score > best_score + 1e-9:
-                best, best_score = (model, ratio), score
-    return best
+            if score > best.get(ratio, (0.0,))[0] + 1e-9:
+                best[ratio] = (score, model, n in (0, len(cameras) - 1))
+    inside = {r: b for r, b in best.items() if not b[2]}
+    candidates = inside or best
+    if not candidates:
+        return None, None
+    # ties go to the earlier ratio of SCALE_RATIOS (the markings' own first)
+    ratio = max(candidates, key=lambda r: (candidates[r][0], -SCALE_RATIOS.index(r)))
+    return candidates[ratio][1], ratio
