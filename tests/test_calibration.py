@@ -273,3 +273,27 @@ def test_the_learn_geometry_stage_learns_a_top_down_scale_and_weighs_the_hint(
         records = (p | beam.Create(refs) | EstimateBackgrounds(samples=bg.DEFAULT_SAMPLES)
                    | LearnGeometry(pixels_per_metre=10.0))
         assert_that(records, check)
+
+
+def test_a_wide_marking_is_one_line_and_the_vanishing_point_is_where_the_markings_meet():
+    """Two wide edge lines of a road meeting at (160, -40), above the frame.
+    Each marking pixel votes for one line only, so a wide line gives lines
+    of its own direction (its middle, and what is left at its sides), not a
+    fan of near-copies whose crossings (on the line itself) would outvote
+    the point where the two markings meet."""
+    from traffic.calibration import hough_lines, vanishing_point
+
+    rows, cols = [], []
+    for foot in (40.0, 280.0):
+        for v in range(0, 180):
+            u = 160.0 + (foot - 160.0) * (v + 40.0) / 220.0
+            width = 1 + v // 90  # 3-5 px, wider nearer the camera
+            for du in range(-width, width + 1):
+                rows.append(v)
+                cols.append(int(round(u)) + du)
+    rows, cols = np.array(rows), np.array(cols)
+    lines = hough_lines(rows, cols, (180, 320))
+    assert len({theta for theta, _, _ in lines}) == 2, lines
+    p, members = vanishing_point(lines)
+    u, v = p[:2] / p[2]
+    assert abs(u - 160.0) < 4 and abs(v + 40.0) < 6, (u, v)

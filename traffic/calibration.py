@@ -33,6 +33,7 @@ from traffic.records import CameraGeometry
 LANE_WIDTH_M = 3.6
 RIDGE_MIN = 12  # grey levels a marking stands above the road beside it
 MIN_LINE_PX = 18  # votes (marking pixels) a line needs
+LINE_PX = 1.5  # how far from a line its marking pixels lie
 MAX_LINES = 14
 VP_TOLERANCE_DEG = 2.0
 MAX_PEAKS = 24
@@ -93,25 +94,31 @@ def marking_pixels(road):
 
 def hough_lines(rows, cols, shape, max_lines=MAX_LINES):
     """The strongest lines through the points: [(theta, rho, votes)] with
-    x*cos(theta) + y*sin(theta) = rho, theta in [0, pi)."""
+    x*cos(theta) + y*sin(theta) = rho, theta in [0, pi).  Each point votes
+    for one line only: once a line is taken, the points on it (within
+    ``LINE_PX``) take back their votes, so a wide or slightly curved
+    marking is one line, not a fan of near-copies whose crossings would
+    outvote the road's vanishing point."""
     if len(rows) == 0:
         return []
     thetas = np.deg2rad(np.arange(0.0, 180.0, 0.5))
+    cos, sin = np.cos(thetas), np.sin(thetas)
     diag = int(math.ceil(math.hypot(*shape)))
-    rho = np.round(cols[:, None] * np.cos(thetas) + rows[:, None] * np.sin(thetas)).astype(int)
+    rho = np.round(cols[:, None] * cos + rows[:, None] * sin).astype(int) + diag
+    which = np.broadcast_to(np.arange(len(thetas)), rho.shape)
     acc = np.zeros((len(thetas), 2 * diag + 1), dtype=np.int32)
-    np.add.at(acc, (np.broadcast_to(np.arange(len(thetas)), rho.shape), rho + diag), 1)
+    np.add.at(acc, (which, rho), 1)
+    left = np.ones(len(rows), dtype=bool)
     found = []
-    acc = acc.astype(np.float64)
     for _ in range(max_lines):
         t, r = np.unravel_index(acc.argmax(), acc.shape)
         votes = acc[t, r]
         if votes < MIN_LINE_PX:
             break
         found.append((float(thetas[t]), float(r - diag), int(votes)))
-        # suppress the neighbourhood (angles wrap around at 180 degrees)
-        for dt in range(-6, 7):
-            acc[(t + dt) % len(thetas), max(0, r - 4):r + 5] = 0
+        on = left & (np.abs(cols * cos[t] + rows * sin[t] - (r - diag)) <= LINE_PX)
+        np.subtract.at(acc, (which[on], rho[on]), 1)
+        left &= ~on
     return found
 
 

@@ -42,6 +42,10 @@ MOUNT_HEIGHT_M = (4.0, 40.0)  # poles, gantries, bridges and buildings beside a 
 # looks evenly spaced too): the traffic decides between them.
 SCALE_RATIOS = (1.0, 0.5, 2.0, 1 / 3, 3.0, 2 / 3, 1.5)
 SIZE_TOLERANCE = 0.25  # |log(size ratio)| within which a blob looks like a car
+# The markings' own scale stands unless another ratio makes this much more
+# of the blobs look like cars (their likeness is flat between ratios where
+# the blobs are few or merged): set on the tuning seeds' 36 cameras.
+OTHER_SCALE_MARGIN = 0.25
 
 
 @dataclasses.dataclass(frozen=True)
@@ -197,4 +201,6 @@ def learn_camera(geometry, blobs):
         return None, None
     # ties go to the earlier ratio of SCALE_RATIOS (the markings' own first)
     ratio = max(candidates, key=lambda r: (candidates[r][0], -SCALE_RATIOS.index(r)))
+    if 1.0 in candidates and candidates[ratio][0] < (1 + OTHER_SCALE_MARGIN) * candidates[1.0][0]:
+        ratio = 1.0
     return candidates[ratio][1], ratio
