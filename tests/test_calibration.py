@@ -86,16 +86,13 @@ def test_the_road_direction_is_learned_within_10_degrees_everywhere(elevated):
         assert direction_errors and max(direction_errors) < 10, (camera.name, direction_errors)
 
 
-def test_the_scale_across_the_road_is_learned_within_10_percent_on_most_cameras(elevated):
-    """The issue asks for every camera; lane spacing read off the markings is
-    right on about two cameras in three so far (where the empty road keeps
-    traces of traffic, stray marks can win)."""
-    good = 0
+def test_the_scale_across_the_road_is_learned_within_10_percent_everywhere(elevated):
+    """The lane spacing read off the markings (dashed lines as well as the
+    solid edge lines) gives the scale across the road within 10 % of the
+    truth wherever the road is in the frame, on every camera."""
     for camera, geometry in elevated:
         scale_errors, _ = _errors(camera, geometry)
-        assert scale_errors
-        good += max(abs(e) for e in scale_errors) < 0.10
-    assert good >= 2
+        assert scale_errors and max(abs(e) for e in scale_errors) < 0.10, (camera.name, scale_errors)
 
 
 def _lane_u(project, x, rows):
@@ -129,7 +126,7 @@ def test_the_learn_geometry_stage_alone_on_cameras_of_known_geometry(tmp_path):
     """The calibration stage as the job runs it (EstimateBackgrounds, the
     per-camera barrier, then LearnGeometry) on JPEG files: its records, in
     full-size pixels, hold the learned direction within 10 degrees of the
-    truth everywhere and the scale within 10 % on most cameras, find every
+    truth everywhere and the scale within 10 % on every camera, find every
     lane of every camera and draw its middle within a fifth of a lane width
     of the truth (an ad-hoc run: at most 0.06), and carry the empty road
     they were learned from."""
@@ -145,7 +142,7 @@ def test_the_learn_geometry_stage_alone_on_cameras_of_known_geometry(tmp_path):
 
     def check(records):
         assert sorted(r.camera for r in records) == sorted(cameras)
-        good = lanes_right = 0
+        lanes_right = 0
         for r in records:
             assert r.sample_frames == FRAMES // 2
             assert decode_image(r.empty_road_jpeg).width == r.width // bg.WORK_REDUCE
@@ -153,9 +150,8 @@ def test_the_learn_geometry_stage_alone_on_cameras_of_known_geometry(tmp_path):
             assert geometry is not None and geometry.vanishing_point is not None, r.camera
             scale_errors, direction_errors = _errors(cameras[r.camera], geometry, reduce=1)
             assert direction_errors and max(direction_errors) < 10, (r.camera, direction_errors)
-            good += max(abs(e) for e in scale_errors) < 0.10
+            assert max(abs(e) for e in scale_errors) < 0.10, (r.camera, scale_errors)
             lanes_right += _lanes_right(cameras[r.camera], r)
-        assert good >= 2
         assert lanes_right == len(cameras)
 
     with fn_api_pipeline() as p:

@@ -148,6 +148,18 @@ def test_a_scale_that_fits_the_blobs_only_at_an_end_of_the_focal_range_loses():
     assert abs(model.height / 10.0 - 1) < 0.1
 
 
+def test_a_few_blobs_do_not_overrule_the_markings_scale():
+    """Five blobs that look like cars to a camera twice as high as the
+    markings say are too few to overrule them (``MIN_CARS``); fifteen are
+    enough."""
+    unit = RoadGeometry((170.0, 40.0), 90.0, 1.0, 1.0, 4, 320, 180)
+    geometry = dataclasses.replace(unit, k=cm.from_geometry(unit, 300.0).height / 10.0)
+    high = dataclasses.replace(cm.from_geometry(geometry, 300.0), height=20.0)
+    for n, ratio in ((5, 1.0), (15, 2.0)):
+        blobs = _car_blobs(high, np.c_[np.full(n, 160.0), np.linspace(100.0, 170.0, n)])
+        assert cm.learn_camera(geometry, blobs)[1] == ratio, n
+
+
 def test_a_car_box_is_predicted_where_the_car_stands():
     """The pinhole model projects a car standing at a road point onto a box
     whose lowest point is that point, and its size in the image falls with

@@ -34,6 +34,9 @@ LANE_WIDTH_M = 3.6
 RIDGE_MIN = 12  # grey levels a marking stands above the road beside it
 MIN_LINE_PX = 18  # votes (marking pixels) a line needs
 LINE_PX = 1.5  # how far from a line its marking pixels lie
+# A dashed line is about a quarter painted: its peak among the markings'
+# positions is a fraction of a solid edge line's, and still a marking.
+DASHED_PEAK = 0.15
 MAX_LINES = 14
 VP_TOLERANCE_DEG = 2.0
 MAX_PEAKS = 24
@@ -42,7 +45,6 @@ PERSPECTIVE_REACH = 3.0
 # ratio (a chain of markings two lanes apart looks evenly spaced too) and to a
 # few per cent (edge lines sit inside the lane); the cars, most of the
 # traffic, settle the ratio and then the scale itself, by their footprint.
-MIN_CARS = 10  # car-like blobs needed to refine the markings' scale
 HINT_AGREEMENT = 0.10  # a hint this close to the learned scale is taken as exact
 EMPTY_ROAD_QUALITY = 85  # the empty road as written to DIR/cameras/ (JPEG)
 
@@ -264,7 +266,7 @@ def calibrate(road, lane_width_m=LANE_WIDTH_M):
         angle = math.degrees(math.atan2(direction[1], direction[0])) % 180
         n = np.array([-direction[1], direction[0]])
         # dashed lines (a quarter painted) against solid ones over the whole frame
-        spacing = comb_spacing(cols * n[0] + rows * n[1], resolution=0.25, min_peak=0.15)
+        spacing = comb_spacing(cols * n[0] + rows * n[1], resolution=0.25, min_peak=DASHED_PEAK)
         if spacing is None:
             return None
         return RoadGeometry(None, angle, 0.0, spacing / lane_width_m, len(members), w, h)
@@ -277,7 +279,7 @@ def calibrate(road, lane_width_m=LANE_WIDTH_M):
     below = rows - vp[1] >= max(12.0, 0.35 * (h - vp[1]))
     dv = rows[below] - vp[1]
     c = (cols[below] - vp[0]) / dv
-    dc = comb_spacing(c, weights=dv, resolution=0.004)
+    dc = comb_spacing(c, weights=dv, resolution=0.004, min_peak=DASHED_PEAK)
     if dc is None:
         return None
     geometry = RoadGeometry((float(vp[0]), float(vp[1])), 0.0, dc / lane_width_m, 0.0,
@@ -318,7 +320,7 @@ def topdown_scale(geometry, blobs, hint=None):
                     for r in camera_model.SCALE_RATIOS]
         scale = learned * camera_model.SCALE_RATIOS[int(np.argmax(likeness))]
         cars = blobs[_car_errors(scale, blobs, along_rows) <= camera_model.SIZE_TOLERANCE]
-        if len(cars) >= MIN_CARS:
+        if len(cars) >= camera_model.MIN_CARS:
             car_length, car_width, _ = camera_model.SIZES_M["car"]
             learned = float(np.exp(np.mean(np.log(cars[:, 2] * cars[:, 3]
                                                   / (car_length * car_width))) / 2))

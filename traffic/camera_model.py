@@ -44,8 +44,10 @@ SCALE_RATIOS = (1.0, 0.5, 2.0, 1 / 3, 3.0, 2 / 3, 1.5)
 SIZE_TOLERANCE = 0.25  # |log(size ratio)| within which a blob looks like a car
 # The markings' own scale stands unless another ratio makes this much more
 # of the blobs look like cars (their likeness is flat between ratios where
-# the blobs are few or merged): set on the tuning seeds' 36 cameras.
+# the blobs are few or merged), and at least MIN_CARS of them: set on the
+# tuning seeds' 36 cameras.
 OTHER_SCALE_MARGIN = 0.25
+MIN_CARS = 10  # car-like blobs the traffic needs to overrule the markings' scale
 
 
 @dataclasses.dataclass(frozen=True)
@@ -178,7 +180,9 @@ def learn_camera(geometry, blobs):
     inside it: there the blobs would look still more like cars beyond the
     range, at a focal length no highway camera has, so that scale is not
     the road's (a long focal length flattens perspective, and a queue's
-    blobs then pass for cars at the wrong scale).  (None, None) without a
+    blobs then pass for cars at the wrong scale).  The markings' own scale
+    (ratio 1) stands unless another makes ``OTHER_SCALE_MARGIN`` more, and at
+    least ``MIN_CARS``, blobs look like cars.  (None, None) without a
     perspective geometry, blobs, or a plausible camera."""
     if geometry is None or geometry.vanishing_point is None or not blobs:
         return None, None
@@ -193,14 +197,15 @@ def learn_camera(geometry, blobs):
             if not MOUNT_HEIGHT_M[0] <= model.height <= MOUNT_HEIGHT_M[1]:
                 continue
             score = _likeness(model, blobs)
-            if score > best.get(ratio, (0.0,))[0] + 1e-9:
-                best[ratio] = (score, model, n in (0, len(cameras) - 1))
+            if score > best.get(ratio, (-1.0,))[0] + 1e-9:
+                best[ratio] = (score, model, score > 0 and n in (0, len(cameras) - 1))
     inside = {r: b for r, b in best.items() if not b[2]}
     candidates = inside or best
     if not candidates:
         return None, None
     # ties go to the earlier ratio of SCALE_RATIOS (the markings' own first)
     ratio = max(candidates, key=lambda r: (candidates[r][0], -SCALE_RATIOS.index(r)))
-    if 1.0 in candidates and candidates[ratio][0] < (1 + OTHER_SCALE_MARGIN) * candidates[1.0][0]:
+    score = candidates[ratio][0]
+    if 1.0 in candidates and (score < MIN_CARS or score < (1 + OTHER_SCALE_MARGIN) * candidates[1.0][0]):
         ratio = 1.0
     return candidates[ratio][1], ratio
