@@ -35,7 +35,8 @@ RIDGE_MIN = 12  # grey levels a marking stands above the road beside it
 MIN_LINE_PX = 18  # votes (marking pixels) a line needs
 LINE_PX = 1.5  # how far from a line its marking pixels lie
 # A dashed line is about a quarter painted: its peak among the markings'
-# positions is a fraction of a solid edge line's, and still a marking.
+# positions is a fraction of a solid edge line's, and still a marking (in
+# perspective taken only where the solid lines alone would leave two peaks).
 DASHED_PEAK = 0.15
 MAX_LINES = 14
 VP_TOLERANCE_DEG = 2.0
@@ -194,12 +195,14 @@ def _chain(peaks, start, d, tolerance=0.1, max_misses=1):
     return members, misses
 
 
-def comb_spacing(values, weights=None, resolution=None, min_peak=0.25):
+def comb_spacing(values, weights=None, resolution=None, min_peak=0.25, fewer_peaks=None):
     """The spacing of the evenly spaced peaks (lane markings) among
     ``values``: the step of the strongest chains of evenly spaced peaks (one
     on each side of a median, side by side), each marking weighted by its
     strength (capped, so one solid edge line cannot outweigh a chain), so
-    that stray marks, which are weaker and not evenly spaced, lose."""
+    that stray marks, which are weaker and not evenly spaced, lose.  A peak
+    needs ``min_peak`` of the strongest; where fewer than three pass (two
+    solid edge lines: a road's width, not a lane's), ``fewer_peaks``."""
     values = np.asarray(values, dtype=np.float64)
     if len(values) < 2:
         return None
@@ -212,6 +215,8 @@ def comb_spacing(values, weights=None, resolution=None, min_peak=0.25):
     hist = ndimage.gaussian_filter1d(hist.astype(np.float64), 1.5)
     centres = (edges[:-1] + edges[1:]) / 2
     is_peak = (hist >= ndimage.maximum_filter1d(hist, 7)) & (hist > min_peak * hist.max())
+    if fewer_peaks is not None and is_peak.sum() < 3:  # two lines cannot tell a lane from a road
+        is_peak = (hist >= ndimage.maximum_filter1d(hist, 7)) & (hist > fewer_peaks * hist.max())
     peaks, strength = centres[is_peak], hist[is_peak]
     if len(peaks) < 2:
         return None
@@ -279,7 +284,7 @@ def calibrate(road, lane_width_m=LANE_WIDTH_M):
     below = rows - vp[1] >= max(12.0, 0.35 * (h - vp[1]))
     dv = rows[below] - vp[1]
     c = (cols[below] - vp[0]) / dv
-    dc = comb_spacing(c, weights=dv, resolution=0.004, min_peak=DASHED_PEAK)
+    dc = comb_spacing(c, weights=dv, resolution=0.004, fewer_peaks=DASHED_PEAK)
     if dc is None:
         return None
     geometry = RoadGeometry((float(vp[0]), float(vp[1])), 0.0, dc / lane_width_m, 0.0,
