@@ -295,6 +295,6 @@ def test_a_wide_marking_is_one_line_and_the_vanishing_point_is_where_the_marking
     rows, cols = np.array(rows), np.array(cols)
     lines = hough_lines(rows, cols, (180, 320))
     assert len({theta for theta, _, _ in lines}) == 2, lines
-    p, members = vanishing_point(lines)
+    p, _ = vanishing_point(lines)
     u, v = p[:2] / p[2]
     assert abs(u - 160.0) < 4 and abs(v + 40.0) < 6, (u, v)

@@ -144,7 +144,8 @@ def test_a_scale_that_fits_the_blobs_only_at_an_end_of_the_focal_range_loses():
     assert cm._likeness(flat, queue + cars) > cm._likeness(right, queue + cars)
     model, ratio = cm.learn_camera(geometry, cars + queue)
     assert ratio == 1.0
-    assert abs(math.log(model.focal / 300.0)) < math.log(5.0 / 0.4) / (cm.FOCAL_STEPS - 1)
+    step = math.log(cm.FOCAL_RANGE[1] / cm.FOCAL_RANGE[0]) / (cm.FOCAL_STEPS - 1)
+    assert abs(math.log(model.focal / 300.0)) < step  # the grid point nearest 300 px
     assert abs(model.height / 10.0 - 1) < 0.1
 
 

@@ -111,7 +111,7 @@ def hough_lines(rows, cols, shape, max_lines=MAX_LINES):
     which = np.broadcast_to(np.arange(len(thetas)), rho.shape)
     acc = np.zeros((len(thetas), 2 * diag + 1), dtype=np.int32)
     np.add.at(acc, (which, rho), 1)
-    left = np.ones(len(rows), dtype=bool)
+    unused = np.ones(len(rows), dtype=bool)
     found = []
     for _ in range(max_lines):
         t, r = np.unravel_index(acc.argmax(), acc.shape)
@@ -119,9 +119,9 @@ def hough_lines(rows, cols, shape, max_lines=MAX_LINES):
         if votes < MIN_LINE_PX:
             break
         found.append((float(thetas[t]), float(r - diag), int(votes)))
-        on = left & (np.abs(cols * cos[t] + rows * sin[t] - (r - diag)) <= LINE_PX)
+        on = unused & (np.abs(cols * cos[t] + rows * sin[t] - (r - diag)) <= LINE_PX)
         np.subtract.at(acc, (which[on], rho[on]), 1)
-        left &= ~on
+        unused &= ~on
     return found
 
 
@@ -214,9 +214,10 @@ def comb_spacing(values, weights=None, resolution=None, min_peak=0.25, fewer_pea
     hist, edges = np.histogram(values, bins=bins, range=(lo, hi), weights=weights)
     hist = ndimage.gaussian_filter1d(hist.astype(np.float64), 1.5)
     centres = (edges[:-1] + edges[1:]) / 2
-    is_peak = (hist >= ndimage.maximum_filter1d(hist, 7)) & (hist > min_peak * hist.max())
+    local_max = hist >= ndimage.maximum_filter1d(hist, 7)
+    is_peak = local_max & (hist > min_peak * hist.max())
     if fewer_peaks is not None and is_peak.sum() < 3:  # two lines cannot tell a lane from a road
-        is_peak = (hist >= ndimage.maximum_filter1d(hist, 7)) & (hist > fewer_peaks * hist.max())
+        is_peak = local_max & (hist > fewer_peaks * hist.max())
     peaks, strength = centres[is_peak], hist[is_peak]
     if len(peaks) < 2:
         return None

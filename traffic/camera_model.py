@@ -47,7 +47,7 @@ SIZE_TOLERANCE = 0.25  # |log(size ratio)| within which a blob looks like a car
 # the blobs are few or merged), and at least MIN_CARS of them: set on the
 # tuning seeds' 36 cameras.
 OTHER_SCALE_MARGIN = 0.25
-MIN_CARS = 10  # car-like blobs the traffic needs to overrule the markings' scale
+MIN_CARS = 10  # car-like blobs the traffic needs to overrule or refine the markings' scale
 
 
 @dataclasses.dataclass(frozen=True)
