@@ -80,12 +80,12 @@ def marking_lines(offsets):
     return [float(x) for x, _ in lines]
 
 
-def lane_centres(lines, lane_width=None):
+def lane_centres(lines):
     """Road X (metres, ascending) of the middles of the lanes that
     ``lines`` bound: two lines a lane width apart bound a lane, two lines
     two lane widths apart with none between them two lanes (where no lane
     found so bounds them)."""
-    lane_width = lane_width or calibration.LANE_WIDTH_M
+    lane_width = calibration.LANE_WIDTH_M
     tolerance = PAIR_TOLERANCE * lane_width
     pairs = [(a, b) for i, a in enumerate(lines) for b in lines[i + 1:]]
     out = [(a + b) / 2 for a, b in pairs if abs(b - a - lane_width) <= tolerance]
@@ -98,13 +98,18 @@ def lane_centres(lines, lane_width=None):
     return sorted(out)
 
 
+def lane_distance(x, centres):
+    """How far each road X (array) is from the nearest of ``centres``."""
+    x = np.asarray(x, dtype=np.float64)
+    return np.min(np.abs(x[..., None] - np.asarray(centres, dtype=np.float64)), axis=-1)
+
+
 def near_a_lane(x, centres, within=IN_LANE_M):
     """Which road X (array) lie within ``within`` of a lane's middle; all of
     them where no lane is known."""
-    x = np.asarray(x, dtype=np.float64)
     if not centres:
-        return np.ones(x.shape, dtype=bool)
-    return np.min(np.abs(x[..., None] - np.asarray(centres)), axis=-1) <= within
+        return np.ones(np.shape(x), dtype=bool)
+    return lane_distance(x, centres) <= within
 
 
 def blob_offsets(model, blobs, extent):
@@ -117,7 +122,7 @@ def blob_offsets(model, blobs, extent):
     return x[~np.isnan(x) & (x >= extent[0]) & (x <= extent[1])]
 
 
-def traffic_in_lanes(centres, x, lane_width=None):
+def traffic_in_lanes(centres, x):
     """Does the traffic standing at road X ``x`` drive in the lanes whose
     middles are ``centres``?  At least MIN_BLOBS of it, MIN_IN_LANES of it
     within a lane (half a lane width of a middle), and nearer the lanes'
@@ -125,13 +130,12 @@ def traffic_in_lanes(centres, x, lane_width=None):
     markings' lines are really the lanes' middles (traces of dense traffic
     on the empty road can make bright lines there too), the traffic drives
     on the lanes found."""
-    lane_width = lane_width or calibration.LANE_WIDTH_M
     if not centres or len(x) < MIN_BLOBS:
         return False
-    centres = np.asarray(centres)
-    here = np.min(np.abs(x[:, None] - centres[None]), axis=1)
-    shifted = np.min(np.abs(x[:, None] - (centres[None] + lane_width / 2)), axis=1)
-    return bool((here <= lane_width / 2).mean() >= MIN_IN_LANES and here.mean() < shifted.mean())
+    half = calibration.LANE_WIDTH_M / 2
+    here = lane_distance(x, centres)
+    shifted = lane_distance(x, np.asarray(centres) + half)
+    return bool((here <= half).mean() >= MIN_IN_LANES and here.mean() < shifted.mean())
 
 
 def learn_lanes(road, model, blobs):
