@@ -87,6 +87,19 @@ def make_camera(seed, index):
         time_offset_s=float(rng.uniform(0, 1)))
 
 
+def road_truth(camera, x, y):
+    """The true geometry at road point (x, y) (metres across and along the
+    road) of an ElevatedCamera: (scale across the road in full-size pixels
+    per metre, square to the road's image direction; that direction in
+    degrees, 0-180; where the point is in the image, full-size pixels).
+    What a calibration is checked against."""
+    points = np.array([[x, y, 0.0], [x + 1.0, y, 0.0], [x, y + 5.0, 0.0]])
+    (p, across, along), _ = camera.camera.project(points)
+    d = (along - p) / np.linalg.norm(along - p)
+    normal = np.array([-d[1], d[0]])
+    return abs(float(np.dot(across - p, normal))), math.degrees(math.atan2(d[1], d[0])) % 180, p
+
+
 def _value_noise(rng, x, y, cell, size=64):
     """Smooth noise in about [-1, 1] over world coordinates (metres)."""
     table = rng.uniform(-1, 1, (size, size))

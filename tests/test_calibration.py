@@ -3,14 +3,13 @@
 geometry.  The seed is used by no tuning run."""
 
 import dataclasses
-import math
 
 import numpy as np
 import pytest
 
 import scenes
+from benchmarks.calibration_error import errors, lane_offset
 from traffic import background as bg
-from traffic import perspective
 from traffic.calibration import calibrate
 from traffic.imaging import decode_image, encode_jpeg
 
@@ -44,18 +43,6 @@ def empty_road(camera, index):
         [(f, decode_image(data, reduce=bg.WORK_REDUCE).pixels) for f, data in jpegs(camera, index)])
 
 
-def truth_at(camera, x, y, reduce=bg.WORK_REDUCE):
-    """Scale across the road (px per metre, square to the road's image
-    direction) and that direction (degrees, 0-180) at road point (x, y), and
-    where that point is in the image (``reduce`` full-size pixels per pixel)."""
-    points = np.array([[x, y, 0.0], [x + 1.0, y, 0.0], [x, y + 5.0, 0.0]])
-    (p, across, along), _ = camera.camera.project(points)
-    p, across, along = p / reduce, across / reduce, along / reduce
-    d = (along - p) / np.linalg.norm(along - p)
-    normal = np.array([-d[1], d[0]])
-    return abs(float(np.dot(across - p, normal))), math.degrees(math.atan2(d[1], d[0])) % 180, p
-
-
 @pytest.fixture(scope="module")
 def elevated():
     out = []
@@ -65,24 +52,10 @@ def elevated():
     return out
 
 
-def _errors(camera, geometry, reduce=bg.WORK_REDUCE):
-    scale_errors, direction_errors = [], []
-    for x, _ in camera.lanes:
-        for ahead in (5, 15, 40):
-            scale, direction, p = truth_at(camera, x, camera.ground_y_near + ahead, reduce)
-            if not (0 <= p[0] < geometry.width and 0 <= p[1] < geometry.height):
-                continue
-            scale_errors.append(float(geometry.scale_at(p[0], p[1])) / scale - 1)
-            d = geometry.direction_at(p[0], p[1])
-            off = abs(math.degrees(math.atan2(d[1], d[0])) % 180 - direction) % 180
-            direction_errors.append(min(off, 180 - off))
-    return scale_errors, direction_errors
-
-
 def test_the_road_direction_is_learned_within_10_degrees_everywhere(elevated):
     for camera, geometry in elevated:
         assert geometry is not None and geometry.vanishing_point is not None
-        _, direction_errors = _errors(camera, geometry)
+        _, direction_errors = errors(camera, geometry, bg.WORK_REDUCE)
         assert direction_errors and max(direction_errors) < 10, (camera.name, direction_errors)
 
 
@@ -94,21 +67,10 @@ def test_the_markings_alone_give_the_scale_within_10_percent_on_most_cameras(ele
     every camera)."""
     good = 0
     for camera, geometry in elevated:
-        scale_errors, _ = _errors(camera, geometry)
+        scale_errors, _ = errors(camera, geometry, bg.WORK_REDUCE)
         assert scale_errors
         good += max(abs(e) for e in scale_errors) < 0.10
     assert good >= 2
-
-
-def _lane_u(project, x, rows):
-    """Columns at which the middle of the lane at road X = ``x`` crosses
-    image ``rows`` (NaN where it does not), through ``project`` (world
-    points -> (pixels, depths))."""
-    ahead = np.geomspace(1.0, 500.0, 400)
-    uv, depth = project(np.stack([np.full_like(ahead, x), ahead, np.zeros_like(ahead)], axis=-1))
-    uv = uv[depth > 0.5]
-    order = np.argsort(uv[:, 1])
-    return np.interp(rows, uv[order, 1], uv[order, 0], left=np.nan, right=np.nan)
 
 
 def _lanes_right(camera, record):
@@ -116,15 +78,8 @@ def _lanes_right(camera, record):
     drawn where they are?  On the lower half of the frame, each learned
     middle (through the learned model) lies within a fifth of a lane width
     of a true lane's middle (through the true camera)."""
-    truth = camera.camera
-    model = perspective.camera_of(record, 1)
-    rows = np.linspace(truth.height * 0.5, truth.height - 1, 12)
-    true_u = [_lane_u(truth.project, x, rows) for x, _ in camera.lanes]
-    width = np.abs(_lane_u(truth.project, camera.lanes[0][0] + 3.6, rows) - true_u[0])
-    found = [_lane_u(model.project, x, rows) for x in record.lane_centres_m]
-    if len(found) != len(true_u):
-        return False
-    return max(np.nanmax(np.abs(f - t) / width) for f, t in zip(found, true_u)) <= 0.2
+    offset = lane_offset(camera, record)
+    return offset is not None and offset <= 0.2
 
 
 def test_the_learn_geometry_stage_alone_on_cameras_of_known_geometry(tmp_path):
@@ -153,7 +108,7 @@ def test_the_learn_geometry_stage_alone_on_cameras_of_known_geometry(tmp_path):
             assert decode_image(r.empty_road_jpeg).width == r.width // bg.WORK_REDUCE
             geometry = road_geometry(r)
             assert geometry is not None and geometry.vanishing_point is not None, r.camera
-            scale_errors, direction_errors = _errors(cameras[r.camera], geometry, reduce=1)
+            scale_errors, direction_errors = errors(cameras[r.camera], geometry)
             assert direction_errors and max(direction_errors) < 10, (r.camera, direction_errors)
             assert max(abs(e) for e in scale_errors) < 0.10, (r.camera, scale_errors)
             lanes_right += _lanes_right(cameras[r.camera], r)
