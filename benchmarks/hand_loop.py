@@ -23,7 +23,8 @@ import pyarrow.parquet as pq
 from traffic import background as bg
 from traffic.calibration import camera_geometry
 from traffic.imaging import UnreadableImage, decode_image
-from traffic.perspective import empty_road_and_blobs, frame_tagger
+from traffic.perspective import frame_tagger
+from traffic.perspective.evidence import empty_road_and_blobs
 from traffic import records
 from traffic.records import ImageStatus, Vehicle, WindowCount, window_of
 from traffic.stats import VehicleStats

@@ -21,6 +21,7 @@ from pipelines.generate_sample import generate
 from traffic import background as bg
 from traffic import camera_model, lanes, perspective
 from traffic.calibration import calibrate, is_perspective
+from traffic.perspective import evidence
 from traffic.imaging import decode_image
 
 
@@ -49,7 +50,7 @@ def measure(folder):
         if is_perspective(geometry):
             t = time.perf_counter()
             blobs = [b for d in frames[:bg.DEFAULT_SAMPLES]
-                     for b in perspective.isolated_blobs(d.pixels, road)]
+                     for b in evidence.isolated_blobs(d.pixels, road)]
             model, _ = camera_model.learn_camera(geometry, blobs)
             centres = () if model is None else lanes.learn_lanes(road, model, blobs)
             learn.append((time.perf_counter() - t) * 1000)

@@ -157,7 +157,7 @@ def topdown_cameras():
 
 def _learned(camera, frames, hint=None):
     from traffic.calibration import camera_geometry
-    from traffic.perspective import empty_road_and_blobs
+    from traffic.perspective.evidence import empty_road_and_blobs
     road, sampled, blobs = empty_road_and_blobs(
         [(f, decode_image(data, reduce=bg.WORK_REDUCE).pixels) for f, data in frames])
     return road, camera_geometry(camera.name, road, sampled, bg.WORK_REDUCE, blobs, hint)

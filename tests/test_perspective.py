@@ -1,5 +1,5 @@
 """The background tagger on cameras that look along the road
-(traffic/perspective.py, traffic/camera_model.py): shadows, the camera model
+(traffic/perspective/, traffic/camera_model.py): shadows, the camera model
 learned from the traffic, and the whole job on elevated cameras, the same on
 every runner and at every parallelism.  The generated seeds here are used by
 no tuning run."""
@@ -20,6 +20,7 @@ from tests.conftest import same_outputs, sample_args
 from traffic import background as bg
 from traffic import camera_model as cm
 from traffic import perspective
+from traffic.perspective import evidence
 from traffic.calibration import RoadGeometry, calibrate, is_perspective
 from traffic.colour import name_colour
 from traffic.evaluation import match
@@ -43,7 +44,7 @@ def test_a_cast_shadow_is_neither_a_vehicle_nor_part_of_one():
     frame[45:75, 80:110] *= 0.45  # its shadow on the road beside and behind it
     frame[90:110, 10:50] *= 0.45  # a shadow with no vehicle (a gantry's)
     frame = np.clip(frame + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8)
-    mask = perspective.vehicle_mask(frame, road)
+    mask = evidence.vehicle_mask(frame, road)
     assert mask[40:70, 60:80].mean() > 0.95  # the vehicle
     assert mask[45:75, 82:110].mean() < 0.05  # not its shadow
     assert mask[90:110, 10:50].mean() < 0.05  # not a shadow alone
@@ -60,7 +61,7 @@ def test_a_dark_grey_vehicle_is_not_taken_for_a_shadow():
     frame[20:50, 45:60] *= 0.7  # ... and a wide shadow at another factor
     frame[60:100, 60:140] *= 0.7
     frame = np.clip(frame + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8)
-    mask = perspective.vehicle_mask(frame, road)
+    mask = evidence.vehicle_mask(frame, road)
     assert mask[20:50, 20:45].mean() > 0.95
     assert mask[60:100, 60:140].mean() < 0.05
 
@@ -79,8 +80,8 @@ def test_paint_is_named_against_the_lane_markings_whatever_the_light():
     lit[110:140, 180:220] = (200, 35, 40)  # red paint
     dim = np.clip(lit * np.array([0.62, 0.55, 0.45]) + rng.normal(0, 1.5, lit.shape), 0, 255)
     dim = dim.astype(np.uint8)
-    white = perspective.white_balance(road)
-    assert np.allclose(road[0, 61] * white, perspective.MARKING_WHITE, rtol=0.05)
+    white = evidence.white_balance(road)
+    assert np.allclose(road[0, 61] * white, evidence.MARKING_WHITE, rtol=0.05)
     frame_light = bg.normalise_light(dim, bg.channel_gains(dim, road))
     balanced = np.clip(frame_light * white, 0, 255).astype(np.uint8)
     assert name_colour(balanced[60:90, 90:130]) == "white"
@@ -112,7 +113,7 @@ def test_the_camera_height_is_learned_from_the_traffic(elevated_cameras):
     good = 0
     for camera, road, geometry, frames in elevated_cameras:
         assert is_perspective(geometry)
-        blobs = [b for f in frames for b in perspective.isolated_blobs(f, road)]
+        blobs = [b for f in frames for b in evidence.isolated_blobs(f, road)]
         model, _ = cm.learn_camera(geometry, blobs)
         assert model is not None
         assert cm.MOUNT_HEIGHT_M[0] <= model.height <= cm.MOUNT_HEIGHT_M[1]
@@ -185,7 +186,7 @@ def test_elevated_frames_are_tagged_better_than_by_the_top_down_tagger(elevated_
     type, several times the vehicles the constant-scale tagger does."""
     found = {"perspective": 0, "top-down": 0}
     for camera, road, geometry, frames in elevated_cameras:
-        blobs = [b for f in frames for b in perspective.isolated_blobs(f, road)]
+        blobs = [b for f in frames for b in evidence.isolated_blobs(f, road)]
         model, _ = cm.learn_camera(geometry, blobs)
         view = perspective.perspective_camera(model, road)
         for f in range(0, 40, 8):

@@ -1,5 +1,5 @@
 """The outlines of vehicles on the road (traffic/silhouettes.py) and the search
-that explains a frame with them (traffic/perspective.py), on frames drawn
+that explains a frame with them (traffic/perspective/), on frames drawn
 here with the camera model itself: vehicles as flat-painted boxes of known
 size and place, so every expected box is known exactly."""
 
@@ -17,6 +17,7 @@ from traffic import camera_model as cm
 from traffic import lanes
 from traffic import perspective
 from traffic import silhouettes as sil
+from traffic.perspective import search
 from traffic.evaluation import iou_matrix
 
 W, H = 320, 180
@@ -208,5 +209,5 @@ def test_an_outline_whose_sides_lie_on_a_vehicles_edges_has_their_support():
     x0, y0, x1, y1 = outlines.box[target]
     width = x1 - x0
     shifted = cars[int(np.argmin(np.abs(boxes[:, 0] - (x0 + width / 2)) + np.abs(boxes[:, 3] - y1)))]
-    support = perspective.edge_support(outlines, np.array([target, shifted]), perspective.side_edges(image))
+    support = search.edge_support(outlines, np.array([target, shifted]), search.side_edges(image))
     assert support[0] >= 0.9 and support[1] <= 0.6, support

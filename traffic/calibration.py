@@ -341,7 +341,7 @@ def topdown_scale(geometry, blobs, hint=None):
 def camera_geometry(camera, road, sample_frames, reduce, blobs=(), pixels_per_metre=None):
     """The CameraGeometry record of a camera from its empty road (working
     size, ``reduce`` full-size pixels per working pixel) and the isolated
-    vehicle blobs of its sample frames (``perspective.isolated_blobs``, at
+    vehicle blobs of its sample frames (``perspective.evidence.isolated_blobs``, at
     working size: where the road runs into the picture, the focal length and
     the camera's height are learned from them, and which lanes of those the
     markings bound the traffic drives in; straight above the road, the

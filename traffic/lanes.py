@@ -142,7 +142,7 @@ def learn_lanes(road, model, blobs):
     """Road X (metres, ascending) of the middles of the camera's lanes, from
     its empty road's markings (working size) seen through ``model``; empty
     where none are found, or where the traffic of the sample frames
-    (``blobs``, as ``perspective.isolated_blobs`` gives them) does not
+    (``blobs``, as ``perspective.evidence.isolated_blobs`` gives them) does not
     drive in them (``traffic_in_lanes``)."""
     offsets = marking_offsets(road, model)
     centres = lane_centres(marking_lines(offsets))

@@ -13,6 +13,7 @@ from apache_beam.metrics import Metrics
 
 from traffic import background as bg
 from traffic import perspective
+from traffic.perspective import evidence
 from traffic.calibration import camera_geometry
 from traffic.detector import model_spec
 from traffic.imaging import DEFAULT_MAX_PIXELS, UnreadableImage, decode_image
@@ -81,7 +82,7 @@ class _DecodeSample(beam.DoFn):
 def _empty_road(camera, samples, size):
     """(camera, (empty road, frames it was made of, isolated vehicle blobs of
     those frames: what the camera's focal length is learned from))."""
-    return camera, perspective.empty_road_and_blobs(
+    return camera, evidence.empty_road_and_blobs(
         [(rank, pixels) for rank, _, pixels in samples], size)
 
 

@@ -1,0 +1,182 @@
+"""The background tagger on cameras that look along the road.
+
+A camera mounted high beside or above a highway sees the road run into the
+picture towards a vanishing point: far vehicles are small, a vehicle's
+outline depends on where it stands, nearer vehicles hide parts of farther
+ones, and in dense traffic the vehicles of a queue touch in the image, so
+the foreground is a few large blobs, not one blob per vehicle.  With the
+camera's ``CameraModel`` (``traffic.camera_model``: learned from its own
+empty road and the blobs of its own sample frames) the outline of every
+vehicle the road can hold is known in advance (``traffic.silhouettes``), and
+the tagger picks the set of outlines that explains the frame:
+
+1. the evidence against the empty road: pixels that are clearly a vehicle
+   (different from the road at the frame's light, not a shadow on it), and
+   pixels that may be either (shadow-like, or faintly different: a
+   vehicle's own shaded side, grey paint on a grey road) (``evidence.frame_evidence``);
+2. repeatedly, the outline - of a car, motorcycle, bus, rigid or articulated
+   truck, anywhere on the road - that covers the most vehicle pixels not yet
+   explained, net of the road pixels it would cover (``search.Search``); a bus or
+   truck only where it explains more than the cars that fit inside its box
+   would, and is mostly one paint, as a bus or a truck's body is and a queue
+   of cars is not;
+3. each vehicle's visible pixels are those it is the nearest chosen vehicle
+   at; a bus is one paint besides its glass, a truck is not; colours are
+   named on the frame brought to the empty road's light and white-balanced
+   on the lane markings (white paint on every highway).
+
+A vehicle whose box is cut by the frame's edge, or too small to type
+(``MIN_BOX_PX``), is not counted; a motorcycle only where it is alone (a
+small piece of foreground beside a vehicle is what is left of that vehicle).
+"""
+
+import dataclasses
+import math
+import typing
+
+import numpy as np
+
+from traffic import background as bg
+from traffic import camera_model as cm
+from traffic import lanes
+from traffic import silhouettes as sil
+from traffic.calibration import road_geometry, tagging_scale
+from traffic.colour import name_colour
+from traffic.perspective.evidence import frame_evidence, paint_share, white_balance
+from traffic.perspective.search import Search, settle, visible
+from traffic.records import Detection
+
+MIN_BOX_PX = 10  # full-size pixels: the shorter side a vehicle needs to be typed
+ONE_PAINT = 0.6  # a bus: the share of its most common colour (glass aside)
+MIN_VISIBLE_PX = 3
+SEARCH_MAX_WIDTH = 480  # working pixels
+
+
+def camera_of(record, reduce):
+    """The CameraModel, at 1/``reduce`` of the full size, of a CameraGeometry
+    record; None where the job learned none (a camera straight above the
+    road, or one it could not calibrate): the top-down tagger serves it."""
+    if record is None or record.focal_px is None:
+        return None
+    return cm.from_geometry(road_geometry(record, reduce), record.focal_px / reduce,
+                            record.camera_height_m)
+
+
+class PerspectiveCamera(typing.NamedTuple):
+    """What the tagger knows of one camera that looks along the road."""
+    model: cm.CameraModel
+    white: np.ndarray  # white_balance
+    silhouettes: sil.Silhouettes  # at 1/step of the working size
+    step: int = 1
+
+
+def search_step(width):
+    """The whole factor the search works at below a working width: wider
+    frames (full-HD cameras and up) gain no count from more pixels, and the
+    outlines' number and size grow with the square of the width."""
+    return max(1, math.ceil(width / SEARCH_MAX_WIDTH))
+
+
+def _blocks(image, step):
+    """Means over step x step blocks (the frame's last partial rows and
+    columns dropped)."""
+    h, w = image.shape[0] // step, image.shape[1] // step
+    cut = np.asarray(image[:h * step, :w * step], dtype=np.float32)
+    return cut.reshape(h, step, w, step, *image.shape[2:]).mean(axis=(1, 3))
+
+
+def perspective_camera(model, road, lane_centres=()):
+    """The PerspectiveCamera of a CameraModel and the camera's empty road
+    (both at the working size): the outlines of the vehicles its road can
+    hold, between its outermost markings, in its lanes where their middles
+    (``lane_centres``, metres: ``traffic.lanes``) are known."""
+    step = search_step(road.shape[1])
+    coarse = dataclasses.replace(model, focal=model.focal / step, cx=model.cx / step,
+                                 cy=model.cy / step)
+    shape = (road.shape[0] // step, road.shape[1] // step)
+    extent = lanes.road_extent(lanes.marking_offsets(road, model))
+    return PerspectiveCamera(model, white_balance(road),
+                             sil.silhouettes(coarse, shape, extent, tuple(lane_centres)), step)
+
+
+ALONE_RING = 1.0  # a motorcycle's box widths around it
+ALONE_MAX = 0.15
+
+
+def _alone(box, mask, seen):
+    """Is the foreground around a small outline mostly empty road?  A
+    motorcycle rides alone in its lane; a small piece of foreground beside a
+    vehicle is what is left of that vehicle."""
+    h, w = mask.shape
+    pad = ALONE_RING * max(box[2] - box[0], box[3] - box[1])
+    x0, y0 = max(0, int(box[0] - pad)), max(0, int(box[1] - pad))
+    x1, y1 = min(w, int(np.ceil(box[2] + pad))), min(h, int(np.ceil(box[3] + pad)))
+    ring = mask[y0:y1, x0:x1].sum() - seen[y0:y1, x0:x1].sum()
+    return ring <= ALONE_MAX * ((x1 - x0) * (y1 - y0) - seen[y0:y1, x0:x1].sum())
+
+
+def find_vehicles(pixels, road, camera, scale=1.0):
+    """Vehicles in one frame of a camera looking along the road.
+
+    ``pixels`` and ``road`` are uint8 RGB at the working size and ``camera``
+    its PerspectiveCamera at that size; ``scale`` is full-size pixels per
+    working pixel.  Boxes are returned in full-size pixels: the box of the
+    whole vehicle, hidden parts included, every pixel it touches (a far
+    car is a few pixels wide: rounding its ends would shave a pixel off
+    each).
+    """
+    mask, unsure, frame = frame_evidence(pixels, road)
+    outlines = camera.silhouettes
+    balanced = np.clip(frame * camera.white, 0, 255).astype(np.uint8)
+    if camera.step > 1:
+        mask = _blocks(mask, camera.step) >= 0.5
+        unsure = (_blocks(unsure, camera.step) >= 0.5) & ~mask
+        balanced = _blocks(balanced, camera.step).round().astype(np.uint8)
+        scale = scale * camera.step
+    chosen = Search(outlines, mask, unsure, balanced).run()
+    if not chosen:
+        return []
+    chosen = settle(outlines, chosen, mask, unsure)
+    owner = visible(outlines, chosen, mask)
+    found = []
+    for n, i in enumerate(chosen):
+        box = outlines.box[i]
+        if outlines.cut[i] or min(box[2] - box[0], box[3] - box[1]) * scale < MIN_BOX_PX:
+            continue
+        seen = owner == n
+        if seen.sum() < MIN_VISIBLE_PX:
+            continue
+        kind = sil.KINDS[outlines.kind[i]]
+        if kind == "motorcycle" and not _alone(box, mask, seen):
+            continue
+        paint = balanced[seen]
+        if kind in ("bus", "truck"):
+            share = paint_share(paint)
+            kind = "bus" if share is not None and share >= ONE_PAINT else "truck"
+        elif kind == "long truck":
+            kind = "truck"
+        found.append(Detection(
+            type=kind, colour=name_colour(paint), score=round(float(seen.sum() / outlines.area[i]), 4),
+            x0=math.floor(box[0] * scale), y0=math.floor(box[1] * scale),
+            x1=math.ceil(box[2] * scale), y1=math.ceil(box[3] * scale)))
+    return found
+
+
+def frame_tagger(record, road, pixels_per_metre=None, reduce=bg.WORK_REDUCE):
+    """The tagger of one camera's frames, ``(pixels, scale) -> [Detection]``,
+    from what the job learned of the camera (its CameraGeometry record) and
+    its empty road (at the working size, 1/``reduce`` of the full): this
+    module's for a camera that looks along the road, the constant-scale
+    tagger (``background``) at the camera's learned scale, or at
+    ``pixels_per_metre`` where none was learned, for one straight above it or
+    whose frame is not its road's size.  Built once per camera and worker
+    (the outlines take a second or two)."""
+    model = camera_of(record, reduce)
+    view = None if model is None else perspective_camera(model, road, record.lane_centres_m)
+    metres = tagging_scale(record, pixels_per_metre)
+
+    def tag(pixels, scale):
+        if view is not None and pixels.shape == road.shape:
+            return find_vehicles(pixels, road, view, scale)
+        return bg.find_vehicles(pixels, road, scale, metres)
+    return tag

@@ -1,0 +1,120 @@
+"""The evidence a frame holds against its camera's empty road, for the
+perspective tagger: which pixels are clearly a vehicle (different from the
+road at the frame's light and not a shadow on it), which may be either
+(shadow-like, or faintly different: a vehicle's own shaded side, grey paint
+on a grey road), the frame's colours white-balanced on the lane markings,
+and the isolated vehicle blobs of a camera's sample frames that its camera
+model is learned from.
+"""
+
+import numpy as np
+from scipy import ndimage
+
+from traffic import background as bg
+from traffic import lanes
+from traffic.calibration import marking_pixels
+from traffic.colour import colour_votes
+from traffic.vocabulary import COLOURS
+
+# A cast shadow is the road lit by the sky alone: darker than the road by a
+# common factor in every channel, and the same factor for every shadow in a
+# frame (one sun, one sky).
+SHADOW_RATIO = (0.25, 0.9)  # darkening factors a shadow can have
+SHADOW_CHROMA_SPREAD = 0.1  # the channels' factors agree this closely
+SHADOW_BAND = 0.07  # around the frame's most common factor
+MIN_SHADOW_PIXELS = 50
+FAINT_DIFFERENCE = 10  # grey levels: below background.FOREGROUND_THRESHOLD, above noise
+# The level (sRGB) white lane paint is named at: set on the tuning seeds (it
+# is also the generator's marking paint, so colour figures on generated
+# scenes are optimistic about it).
+MARKING_WHITE = 215.0
+_BLACK = COLOURS.index("black")
+
+
+def shadow_mask(frame, road, foreground):
+    """Foreground pixels of ``frame`` (light-normalised, int16) that are the
+    ``road`` (uint8) in shadow."""
+    ratio = (frame.astype(np.float32) + 1.0) / (road.astype(np.float32) + 1.0)
+    mean = ratio.mean(axis=-1)
+    spread = (ratio.max(axis=-1) - ratio.min(axis=-1)) / np.maximum(mean, 1e-6)
+    candidate = (foreground & (mean >= SHADOW_RATIO[0]) & (mean <= SHADOW_RATIO[1])
+                 & (spread <= SHADOW_CHROMA_SPREAD))
+    if candidate.sum() < MIN_SHADOW_PIXELS:
+        return np.zeros_like(candidate)
+    bins = int(round((SHADOW_RATIO[1] - SHADOW_RATIO[0]) / 0.01))
+    hist, edges = np.histogram(mean[candidate], bins=bins, range=SHADOW_RATIO)
+    peak = int(ndimage.gaussian_filter1d(hist.astype(np.float64), 2).argmax())
+    factor = (edges[peak] + edges[peak + 1]) / 2
+    return candidate & (np.abs(mean - factor) <= SHADOW_BAND)
+
+
+def frame_evidence(pixels, road):
+    """(vehicle pixels, pixels that may be either, the frame at the road's
+    light).  Vehicle pixels differ clearly from the empty road and are not a
+    shadow on it (specks removed, small gaps closed, holes filled).  A
+    vehicle's own shaded faces can look just like a shadow, and grey paint
+    like the road, so what is shadow-like or differs only faintly is neither
+    evidence of a vehicle nor against one."""
+    frame, foreground = bg.differences(pixels, road)
+    shadow = shadow_mask(frame, road, foreground)
+    mask = foreground & ~shadow
+    mask = ndimage.binary_opening(mask, structure=np.ones((2, 2), dtype=bool))
+    mask = ndimage.binary_closing(mask, structure=np.ones((3, 3), dtype=bool))
+    mask = ndimage.binary_fill_holes(mask)
+    faint = bg._channel_max(frame - road.astype(np.int16)) > FAINT_DIFFERENCE
+    return mask, (shadow | faint) & ~mask, frame
+
+
+def vehicle_mask(pixels, road):
+    """Pixels of a frame that are vehicles: different from the empty road
+    (at the frame's light), not a shadow on it, specks removed, small gaps
+    closed, holes filled."""
+    return frame_evidence(pixels, road)[0]
+
+
+def paint_share(pixels):
+    """The share of RGB pixels that the most common colour name has, glass,
+    tyres and shade (black) aside; None where only those are left."""
+    votes = colour_votes(pixels)
+    votes[_BLACK] = 0
+    return votes.max() / votes.sum() if votes.sum() > 0 else None
+
+
+def white_balance(road):
+    """Per-channel gains that make the camera's lane markings, white paint on
+    every highway, ``MARKING_WHITE`` on its empty road: the reference a
+    frame's colours are named against once it is at the empty road's light,
+    so exposure, the time of day and the camera's colour cast do not change
+    a paint's name.  Ones where no markings are seen."""
+    rows, cols = marking_pixels(road)
+    if len(rows) < lanes.MIN_MARKING_PIXELS:
+        return np.ones(3)
+    reference = np.median(road[rows, cols].astype(np.float64), axis=0)
+    return MARKING_WHITE / np.maximum(reference, 1.0)
+
+
+def isolated_blobs(pixels, road):
+    """[(u, v, width, height)] of the frame's vehicle blobs that the frame's
+    edge does not cut: (u, v) the middle of its lowest row (its lower edge),
+    sizes in pixels.  What ``camera_model.learn_camera`` learns from."""
+    labels, _ = ndimage.label(vehicle_mask(pixels, road))
+    h, w = labels.shape
+    out = []
+    for index, (ys, xs) in enumerate(ndimage.find_objects(labels), start=1):
+        if xs.start == 0 or ys.start == 0 or xs.stop == w or ys.stop == h:
+            continue
+        rows, cols = np.nonzero(labels[ys, xs] == index)
+        low = rows.max()
+        out.append((float(cols[rows == low].mean() + xs.start + 0.5), float(ys.start + low + 1),
+                    int(xs.stop - xs.start), int(ys.stop - ys.start)))
+    return out
+
+
+def empty_road_and_blobs(samples, size=bg.DEFAULT_SAMPLES):
+    """(empty road, frames it was made of, isolated vehicle blobs of those
+    frames) of one camera from [(rank, working-size pixels)] of its frames
+    (``background.sample_frames`` picks them): what the camera's geometry is
+    learned from."""
+    frames = bg.sample_frames(samples, size)
+    road = bg.estimate_background(frames)
+    return road, len(frames), [b for f in frames for b in isolated_blobs(f, road)]
