@@ -1,7 +1,8 @@
 """The outlines of vehicles on the road (traffic/silhouettes.py) and the search
 that explains a frame with them (traffic/perspective/), on frames drawn
-here with the camera model itself: vehicles as flat-painted boxes of known
-size and place, so every expected box is known exactly."""
+here with the camera model itself: vehicles as flat-painted boxes (a car a
+body and a cabin) of known size and place, so every expected box is known
+exactly."""
 
 import dataclasses
 import math
@@ -34,8 +35,8 @@ def test_multi_arange_is_the_concatenated_ranges(pairs):
     assert sil.multi_arange(starts, stops).tolist() == expected
 
 
-def _corners(kind, x, y):
-    length, width, height = cm.SIZES_M[kind]
+def _corners(x, y, size):
+    length, width, height = size
     return np.array([[x + dx, y + dy, dz] for dx in (-width / 2, width / 2)
                      for dy in (-length / 2, length / 2) for dz in (0.0, height)])
 
@@ -57,21 +58,25 @@ def _hull(points):
 
 def test_an_outline_is_the_projected_vehicle():
     """An outline's pixels are those whose centres lie inside the convex
-    hull of the vehicle's projected corners: what PIL fills for the same
-    polygon, up to its own rule on the boundary."""
+    hull of the projected corners of one of the vehicle's parts (a car's
+    body and cabin, one box for the others): what PIL fills for the same
+    polygons, up to its own rule on the boundary.  Its box is the whole
+    vehicle's (length, width, height) box, projected."""
     rng = np.random.default_rng(0)
     for _ in range(30):
         kind = sil.KINDS[rng.integers(len(sil.KINDS))]
         x, y = np.array([rng.uniform(-8, 8)]), np.array([rng.uniform(8, 80)])
-        uv, ahead = sil._outlines(MODEL, x, y, kind)
-        assert ahead.all()
-        box = np.concatenate([uv.min(axis=1), uv.max(axis=1)], axis=1)
-        _, rows, left, right = sil._spans(uv, box, (H, W))
+        uv, box, ahead = sil._outlines(MODEL, x, y, kind)
+        assert ahead.all() and uv.shape[1] == len(sil.parts(kind))
+        whole, _ = MODEL.project(_corners(x[0], y[0], cm.SIZES_M[kind]))
+        assert np.allclose(box[0], np.r_[whole.min(0), whole.max(0)])
+        _, rows, left, right = sil._merged_spans(uv, box, (H, W))
         ours = np.zeros((H, W), dtype=bool)
         for r, a, b in zip(rows, left, right):
             ours[r, a:b] = True
         ref = Image.new("1", (W, H), 0)
-        ImageDraw.Draw(ref).polygon([(float(a), float(b)) for a, b in _hull(uv[0] - 0.5)], fill=1)
+        for part in uv[0]:
+            ImageDraw.Draw(ref).polygon([(float(a), float(b)) for a, b in _hull(part - 0.5)], fill=1)
         ref = np.asarray(ref)
         boundary = ref.sum() - ndimage.binary_erosion(ref).sum()
         assert np.logical_xor(ours, ref).sum() <= max(2, boundary), (kind, x, y)
@@ -97,19 +102,22 @@ def _road(model=MODEL):
 
 def _scene(vehicles, seed=0, model=MODEL):
     """(frame, empty road, expected boxes) with ``vehicles`` [(kind, x, y,
-    paint)] painted far first, each face a shade of its paint."""
+    paint)] painted far first, each of its parts (``silhouettes.parts``) its
+    paint with a lighter top; the expected boxes are the whole vehicles'
+    (length, width, height) boxes, projected."""
     road = _road(model)
     frame = road.copy()
     d = ImageDraw.Draw(frame)
     boxes = []
     for kind, x, y, paint in sorted(vehicles, key=lambda v: -v[2]):
-        uv, _ = model.project(_corners(kind, x, y))
-        d.polygon([(float(a), float(b)) for a, b in _hull(uv - 0.5)], fill=paint)
-        top = [c for c in range(8) if c % 2 == 1]
-        roof = tuple(min(255, int(c * 1.15)) for c in paint)
-        d.polygon([(float(a), float(b)) for a, b in _hull(uv[top] - 0.5)], fill=roof)
+        for size in sil.parts(kind):  # a car's body, then its cabin on it
+            uv, _ = model.project(_corners(x, y, size))
+            d.polygon([(float(a), float(b)) for a, b in _hull(uv - 0.5)], fill=paint)
+            top = [c for c in range(8) if c % 2 == 1]
+            roof = tuple(min(255, int(c * 1.15)) for c in paint)
+            d.polygon([(float(a), float(b)) for a, b in _hull(uv[top] - 0.5)], fill=roof)
     for kind, x, y, _ in vehicles:
-        uv, _ = model.project(_corners(kind, x, y))
+        uv, _ = model.project(_corners(x, y, cm.SIZES_M[kind]))
         boxes.append(np.r_[uv.min(0), uv.max(0)])
     rng = np.random.default_rng(seed)
     noisy = np.asarray(frame, dtype=np.float64)

@@ -1,12 +1,15 @@
 """Every vehicle the road can hold, as one camera sees it.
 
 With a camera's ``CameraModel`` the outline of a vehicle standing anywhere on
-the road is known before any frame is looked at: the projection of a box of
-the vehicle's physical size (``camera_model.SIZES_M``), standing on the road
-and running along it.  ``silhouettes`` lays such vehicles of every type on a
-grid of road positions - about one working pixel apart wherever vehicles are
-small, coarser where they are large - and rasterises each outline (the convex
-hull of its eight projected corners) as row spans, so the number of
+the road is known before any frame is looked at: the projection of the
+vehicle at its physical size (``camera_model.SIZES_M``), standing on the road
+and running along it - a box, or for a car a body up to its beltline under a
+cabin shorter than the car (``parts``: the space over a car's bonnet and boot
+is the road, or the next car of a queue).  ``silhouettes`` lays such vehicles
+of every type on a grid of road positions - about one working pixel apart
+wherever vehicles are small, coarser where they are large - and rasterises
+each outline (in each pixel row, between the extreme crossings of the row
+with its parts' projected edges) as row spans, so the number of
 foreground pixels under every outline of a frame is a handful of array
 operations (``span_sums``).  It depends on the camera only: built once per
 camera and worker.
@@ -26,6 +29,11 @@ SMALL_KINDS = (0, 1)  # indices of the kinds a long outline could be several of
 MIN_CAR_PX = 3.0  # working pixels: farther than a car this small, no outlines
 ROAD_MARGIN_M = 1.0  # beyond the outermost markings a vehicle can still stand
 SPANS_PER_CHUNK = 100_000
+# Everyday car proportions (a saloon, hatchback or SUV), not any renderer's:
+# the side windows start at about 0.6 of the height, and the cabin at that
+# height covers about 0.55 of the length, the bonnet and boot the rest.
+CAR_BELTLINE = 0.6
+CAR_CABIN = 0.55
 # The outline of a convex body's projection is made of projected edges of
 # the body: a box's 12 (corners i and j differ in one of the bits dx, dy, dz).
 _EDGES = np.array([(i, j) for i, j in itertools.combinations(range(8), 2)
@@ -134,15 +142,53 @@ def _anchors(model, shape, x_range, lane_centres=()):
     return x[ok], y[ok]
 
 
-def _outlines(model, x, y, kind):
-    """Projected corners (N, 8, 2) of vehicles of ``kind`` centred at road
-    points (x, y), and which of them are wholly in front of the camera."""
+def parts(kind):
+    """The boxes a vehicle of ``kind`` is made of, (length, width, height)
+    in metres, each standing on the road and centred on the vehicle: a car's
+    body to its beltline and its cabin; one box for the others."""
     length, width, height = cm.SIZES_M[kind]
-    offsets = np.array([[dx, dy, dz] for dx in (-width / 2, width / 2)
+    if kind == "car":
+        return ((length, width, height * CAR_BELTLINE), (length * CAR_CABIN, width, height))
+    return ((length, width, height),)
+
+
+def _project_boxes(model, x, y, boxes):
+    """Projected corners (N, P, 8, 2) of P ``boxes`` (length, width,
+    height) standing on the road, centred at road points (x, y), and which
+    of them are wholly in front of the camera."""
+    offsets = np.array([[dx, dy, dz] for length, width, height in boxes
+                        for dx in (-width / 2, width / 2)
                         for dy in (-length / 2, length / 2) for dz in (0.0, height)])
     corners = np.stack([x, y, np.zeros_like(x)], axis=-1)[:, None] + offsets[None]
     uv, depth = model.project(corners.reshape(-1, 3))
-    return uv.reshape(-1, 8, 2), depth.reshape(-1, 8).min(axis=1) > 0.5
+    return uv.reshape(-1, len(boxes), 8, 2), depth.reshape(-1, 8 * len(boxes)).min(axis=1) > 0.5
+
+
+def _outlines(model, x, y, kind):
+    """For vehicles of ``kind`` centred at road points (x, y): the projected
+    corners (N, P, 8, 2) of their P ``parts``, their image boxes (N, 4: the
+    projection of the whole vehicle's length, width and height, as the
+    tagger reports it) and which of them are wholly in front of the camera."""
+    uv, ahead = _project_boxes(model, x, y, parts(kind))
+    whole, whole_ahead = (uv, ahead) if uv.shape[1] == 1 else _project_boxes(
+        model, x, y, (cm.SIZES_M[kind],))
+    flat = whole.reshape(len(whole), -1, 2)
+    return uv, np.concatenate([flat.min(axis=1), flat.max(axis=1)], axis=1), ahead & whole_ahead
+
+
+def _merged_spans(uv, box, shape):
+    """``_spans`` of outlines made of several parts (corners (N, P, 8, 2)):
+    in each row, from the leftmost to the rightmost column any part covers
+    (the parts stand on one another, so their spans meet)."""
+    found = [_spans(uv[:, p], box, shape) for p in range(uv.shape[1])]
+    owner, rows, left, right = (np.concatenate([f[k] for f in found]) for k in range(4))
+    if len(found) == 1 or len(owner) == 0:
+        return owner, rows, left, right
+    order = np.lexsort((rows, owner))
+    owner, rows, left, right = owner[order], rows[order], left[order], right[order]
+    first = np.nonzero(np.r_[True, (owner[1:] != owner[:-1]) | (rows[1:] != rows[:-1])])[0]
+    return (owner[first], rows[first], np.minimum.reduceat(left, first),
+            np.maximum.reduceat(right, first))
 
 
 def _spans(uv, box, shape):
@@ -178,30 +224,32 @@ def silhouettes(model, shape, x_range=None, lane_centres=()):
     middles, ``traffic.lanes``) to vehicles driving in a lane."""
     h, w = shape
     x, y = _anchors(model, shape, x_range, lane_centres)
-    parts = []
+    kinds, boxes, depths, spans, offset = [], [], [], [], 0
     for k, kind in enumerate(KINDS):
-        uv, ahead = _outlines(model, x, y, kind)
-        uv, depth = uv[ahead], y[ahead]
-        box = np.concatenate([uv.min(axis=1), uv.max(axis=1)], axis=1)
+        uv, box, ahead = _outlines(model, x, y, kind)
+        uv, box, depth = uv[ahead], box[ahead], y[ahead]
         seen = ((box[:, 2] > 0) & (box[:, 0] < w) & (box[:, 3] > 0) & (box[:, 1] < h)
                 & (np.minimum(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1]) >= 2))
-        parts.append((np.full(int(seen.sum()), k), uv[seen], box[seen], depth[seen]))
-    kind = np.concatenate([p[0] for p in parts])
-    uv = np.concatenate([p[1] for p in parts])
-    box = np.concatenate([p[2] for p in parts])
-    # in chunks: the crossings take about 1 KB per span while computed
-    heights = np.clip(np.ceil(box[:, 3]) - np.floor(box[:, 1]), 0, h)
-    bounds = np.searchsorted(np.cumsum(heights), np.arange(0, heights.sum(), SPANS_PER_CHUNK))
-    bounds = np.unique(np.r_[bounds, len(box)])
-    chunks = [(_spans(uv[a:b], box[a:b], shape), a) for a, b in zip(np.r_[0, bounds[:-1]], bounds)]
-    owner = np.concatenate([spans[0] + a for spans, a in chunks])
-    rows, left, right = (np.concatenate([spans[k] for spans, _ in chunks]) for k in (1, 2, 3))
+        uv, box = uv[seen], box[seen]
+        kinds.append(np.full(len(box), k))
+        boxes.append(box)
+        depths.append(depth[seen])
+        # in chunks: the crossings take about 1 KB per span and part while computed
+        heights = np.clip(np.ceil(box[:, 3]) - np.floor(box[:, 1]), 0, h) * uv.shape[1]
+        bounds = np.searchsorted(np.cumsum(heights), np.arange(0, heights.sum(), SPANS_PER_CHUNK))
+        bounds = np.unique(np.r_[bounds, len(box)])
+        for a, b in zip(np.r_[0, bounds[:-1]], bounds):
+            owner, rows, left, right = _merged_spans(uv[a:b], box[a:b], shape)
+            spans.append((owner + offset + a, rows, left, right))
+        offset += len(box)
+    kind, box = np.concatenate(kinds), np.concatenate(boxes)
+    owner, rows, left, right = (np.concatenate([p[k] for p in spans]) for k in range(4))
     n = len(kind)
     pixel_box = np.stack([np.clip(np.ceil(box[:, 0] - 0.5), 0, w), np.clip(np.ceil(box[:, 1] - 0.5), 0, h),
                           np.clip(np.floor(box[:, 2] - 0.5) + 1, 0, w),
                           np.clip(np.floor(box[:, 3] - 0.5) + 1, 0, h)], axis=1).astype(np.int64)
     return Silhouettes(
-        kind=kind, box=box, pixel_box=pixel_box, depth=np.concatenate([p[3] for p in parts]),
+        kind=kind, box=box, pixel_box=pixel_box, depth=np.concatenate(depths),
         area=np.bincount(owner, weights=right - left, minlength=n),
         cut=(box[:, 0] < 0) | (box[:, 1] < 0) | (box[:, 2] > w) | (box[:, 3] > h),
         start=np.searchsorted(owner, np.arange(n + 1)), rows=rows, left=left, right=right)
