@@ -4,8 +4,9 @@ With a camera's ``CameraModel`` the outline of a vehicle standing anywhere on
 the road is known before any frame is looked at: the projection of the
 vehicle at its physical size (``camera_model.SIZES_M``), standing on the road
 and running along it - a box, or for a car a body up to its beltline under a
-cabin shorter than the car (``parts``: the space over a car's bonnet and boot
-is the road, or the next car of a queue).  ``silhouettes`` lays such vehicles
+cabin shorter than the car, for a motorcycle the machine and its rider
+(``parts``: the space over a car's bonnet and boot is the road, or the next
+car of a queue).  ``silhouettes`` lays such vehicles
 of every type on a grid of road positions - about one working pixel apart
 wherever vehicles are small, coarser where they are large - and rasterises
 each outline (in each pixel row, between the extreme crossings of the row
@@ -34,6 +35,10 @@ SPANS_PER_CHUNK = 100_000
 # height covers about 0.55 of the length, the bonnet and boot the rest.
 CAR_BELTLINE = 0.6
 CAR_CABIN = 0.55
+# A motorcycle: the machine up to its handlebars, and its rider above the
+# seat, about 0.7 m long and 0.6 m wide, up to the full height.
+MOTORCYCLE_MACHINE_M = 1.0
+RIDER_M = (0.7, 0.6)
 # The outline of a convex body's projection is made of projected edges of
 # the body: a box's 12 (corners i and j differ in one of the bits dx, dy, dz).
 _EDGES = np.array([(i, j) for i, j in itertools.combinations(range(8), 2)
@@ -145,10 +150,13 @@ def _anchors(model, shape, x_range, lane_centres=()):
 def parts(kind):
     """The boxes a vehicle of ``kind`` is made of, (length, width, height)
     in metres, each standing on the road and centred on the vehicle: a car's
-    body to its beltline and its cabin; one box for the others."""
+    body to its beltline and its cabin; a motorcycle and its rider; one box
+    for the others."""
     length, width, height = cm.SIZES_M[kind]
     if kind == "car":
         return ((length, width, height * CAR_BELTLINE), (length * CAR_CABIN, width, height))
+    if kind == "motorcycle":
+        return ((length, width, MOTORCYCLE_MACHINE_M), (*RIDER_M, height))
     return ((length, width, height),)
 
 
