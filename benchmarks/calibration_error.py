@@ -27,7 +27,8 @@ from pipelines.camera_view import record as camera_record
 from pipelines.outputs import read_table
 from scenes.elevated import road_truth
 from traffic import perspective
-from traffic.calibration import LANE_WIDTH_M, road_geometry
+from traffic.calibration import road_geometry
+from traffic.markings import LANE_WIDTH_M
 
 AHEAD_M = (5, 15, 40)
 GOOD_SCALE, GOOD_DIRECTION_DEG = 0.10, 10.0

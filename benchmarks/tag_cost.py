@@ -20,7 +20,7 @@ import time
 from pipelines.generate_sample import generate
 from traffic import background as bg
 from traffic import camera_model, lanes, perspective
-from traffic.calibration import calibrate, is_perspective
+from traffic.markings import calibrate, is_perspective
 from traffic.perspective import evidence
 from traffic.imaging import decode_image
 

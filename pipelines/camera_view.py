@@ -14,7 +14,8 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from traffic.calibration import LANE_WIDTH_M, road_geometry
+from traffic.calibration import road_geometry
+from traffic.markings import LANE_WIDTH_M
 from traffic.perspective import camera_of
 from traffic.records import CameraGeometry
 

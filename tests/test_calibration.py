@@ -1,5 +1,5 @@
 """What a camera's own empty road teaches about its geometry
-(traffic/calibration.py), checked against generated cameras of known
+(traffic/markings.py, traffic/calibration.py), checked against generated cameras of known
 geometry.  The seed is used by no tuning run."""
 
 import dataclasses
@@ -10,7 +10,7 @@ import pytest
 import scenes
 from benchmarks.calibration_error import errors, lane_offset
 from traffic import background as bg
-from traffic.calibration import calibrate
+from traffic.markings import calibrate
 from traffic.imaging import decode_image, encode_jpeg
 
 SEED, FRAMES = 5150, 40
@@ -237,7 +237,7 @@ def test_a_wide_marking_is_one_line_and_the_vanishing_point_is_where_the_marking
     of its own direction (its middle, and what is left at its sides), not a
     fan of near-copies whose crossings (on the line itself) would outvote
     the point where the two markings meet."""
-    from traffic.calibration import hough_lines, vanishing_point
+    from traffic.markings import hough_lines, vanishing_point
 
     rows, cols = [], []
     for foot in (40.0, 280.0):

@@ -21,7 +21,7 @@ from traffic import background as bg
 from traffic import camera_model as cm
 from traffic import perspective
 from traffic.perspective import evidence
-from traffic.calibration import RoadGeometry, calibrate, is_perspective
+from traffic.markings import RoadGeometry, calibrate, is_perspective
 from traffic.colour import name_colour
 from traffic.evaluation import match
 from traffic.imaging import decode_image, encode_jpeg

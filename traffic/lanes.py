@@ -1,7 +1,7 @@
 """Where a camera's lanes are, from its own lane markings.
 
 Vehicles on a highway drive in lanes, near a lane's middle, and lanes lie
-between lane markings one lane width (``calibration.LANE_WIDTH_M``) apart.
+between lane markings one lane width (``markings.LANE_WIDTH_M``) apart.
 Seen through the camera's model (``traffic.camera_model``), the marking
 pixels of its empty road fall, across the road, on a few lines; two lines
 a lane width apart bound a lane, and two lines two lane widths apart with
@@ -21,7 +21,7 @@ outlines alike.
 import numpy as np
 from scipy import ndimage
 
-from traffic import calibration
+from traffic import markings
 
 MIN_MARKING_PIXELS = 30
 LINE_BIN_M = 0.1
@@ -39,7 +39,7 @@ MIN_IN_LANES = 0.8  # of the sample frames' isolated blobs on the road
 def marking_offsets(road, model):
     """Road X (metres across the road) of the marking pixels of the nearer
     half of the camera's marked road, or None without enough markings."""
-    rows, cols = calibration.marking_pixels(road)
+    rows, cols = markings.marking_pixels(road)
     if len(rows) < MIN_MARKING_PIXELS:
         return None
     x, y = model.ground_points(cols + 0.5, rows + 0.5)
@@ -85,7 +85,7 @@ def lane_centres(lines):
     ``lines`` bound: two lines a lane width apart bound a lane, two lines
     two lane widths apart with none between them two lanes (where no lane
     found so bounds them)."""
-    lane_width = calibration.LANE_WIDTH_M
+    lane_width = markings.LANE_WIDTH_M
     tolerance = PAIR_TOLERANCE * lane_width
     pairs = [(a, b) for i, a in enumerate(lines) for b in lines[i + 1:]]
     out = [(a + b) / 2 for a, b in pairs if abs(b - a - lane_width) <= tolerance]
@@ -132,7 +132,7 @@ def traffic_in_lanes(centres, x):
     on the lanes found."""
     if not centres or len(x) < MIN_BLOBS:
         return False
-    half = calibration.LANE_WIDTH_M / 2
+    half = markings.LANE_WIDTH_M / 2
     here = lane_distance(x, centres)
     shifted = lane_distance(x, np.asarray(centres) + half)
     return bool((here <= half).mean() >= MIN_IN_LANES and here.mean() < shifted.mean())

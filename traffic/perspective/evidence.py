@@ -12,7 +12,7 @@ from scipy import ndimage
 
 from traffic import background as bg
 from traffic import lanes
-from traffic.calibration import marking_pixels
+from traffic.markings import marking_pixels
 from traffic.colour import colour_votes
 from traffic.vocabulary import COLOURS
 
