@@ -18,7 +18,6 @@ camera and worker.
 
 import dataclasses
 import itertools
-import math
 
 import numpy as np
 
