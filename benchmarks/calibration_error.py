@@ -84,9 +84,11 @@ def compare(camera, record):
     """One camera's row: its learned geometry against the generator's."""
     row = {"camera": record.camera, "geometry": camera.geometry}
     if camera.geometry == "top-down":
-        off = abs(record.direction_deg or 0.0) % 180
-        row.update(scale_error=record.scale_centre / camera.pixels_per_metre - 1,
-                   direction_error_deg=min(off, 180 - off), perspective=record.vanishing_u is not None)
+        off = None if record.direction_deg is None else abs(record.direction_deg) % 180
+        row.update(scale_error=(None if record.scale_centre is None
+                                else record.scale_centre / camera.pixels_per_metre - 1),
+                   direction_error_deg=None if off is None else min(off, 180 - off),
+                   perspective=record.vanishing_u is not None)
         return row
     geometry = road_geometry(record)
     if geometry is None:

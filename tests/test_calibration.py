@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import scenes
-from benchmarks.calibration_error import errors, lane_offset
+from benchmarks.calibration_error import compare, errors, good, lane_offset
 from traffic import background as bg
 from traffic.markings import calibrate
 from traffic.imaging import decode_image, encode_jpeg
@@ -253,3 +253,14 @@ def test_a_wide_marking_is_one_line_and_the_vanishing_point_is_where_the_marking
     p, _ = vanishing_point(lines)
     u, v = p[:2] / p[2]
     assert abs(u - 160.0) < 4 and abs(v + 40.0) < 6, (u, v)
+
+
+def test_the_calibration_benchmark_reports_a_camera_that_learned_nothing_as_a_row_without_scale():
+    from traffic.records import CameraGeometry
+    for geometry in ("top-down", "elevated"):
+        camera = scenes.make_camera(SEED, 0, geometry)
+        nothing = CameraGeometry(camera.name, None, None, None, None, None, 0, 20, 640, 360)
+        row = compare(camera, nothing)
+        assert row["camera"] == camera.name and row["geometry"] == geometry
+        assert row["scale_error"] is None and row["direction_error_deg"] is None
+        assert not good(row)
