@@ -219,3 +219,70 @@ def test_an_outline_whose_sides_lie_on_a_vehicles_edges_has_their_support():
     shifted = cars[int(np.argmin(np.abs(boxes[:, 0] - (x0 + width / 2)) + np.abs(boxes[:, 3] - y1)))]
     support = search.edge_support(outlines, np.array([target, shifted]), search.side_edges(image))
     assert support[0] >= 0.9 and support[1] <= 0.6, support
+
+
+def test_the_side_band_is_the_projected_side_turned_to_the_camera():
+    """A band of a vehicle's side between two heights, over the middle of
+    its length: the pixels whose centres lie inside the projected face, on
+    the side turned to the camera; none for a vehicle straight ahead of it."""
+    outlines = sil.silhouettes(MODEL, (H, W), (-7.2, 7.2))
+    trucks = np.nonzero(outlines.kind == sil.KINDS.index("truck"))[0]
+    for x in (-5.4, 5.4):
+        i = trucks[int(np.argmin(np.abs(outlines.across[trucks] - x)
+                                 + np.abs(outlines.depth[trucks] - 30)))]
+        rows, cols = outlines.side_band(i, 0.2, 0.8, 0.6)
+        length, width, _ = cm.SIZES_M["truck"]
+        face = outlines.across[i] + (-width / 2 if x > 0 else width / 2)
+        y = outlines.depth[i]
+        uv, _ = MODEL.project([(face, y - 0.3 * length, 0.2), (face, y + 0.3 * length, 0.2),
+                               (face, y + 0.3 * length, 0.8), (face, y - 0.3 * length, 0.8)])
+        ref = Image.new("1", (W, H), 0)
+        ImageDraw.Draw(ref).polygon([(float(a), float(b)) for a, b in uv - 0.5], fill=1)
+        ref = np.asarray(ref)
+        ours = np.zeros((H, W), dtype=bool)
+        ours[rows, cols] = True
+        assert ours.sum() >= 20
+        boundary = ref.sum() - ndimage.binary_erosion(ref).sum()
+        assert np.logical_xor(ours, ref).sum() <= max(2, boundary), x
+    ahead = trucks[int(np.argmin(np.abs(outlines.across[trucks]) + np.abs(outlines.depth[trucks] - 30)))]
+    assert abs(outlines.across[ahead]) < 1.0 and len(outlines.side_band(ahead, 0.2, 0.8, 0.6)[0]) == 0
+
+
+def _heavy_scene(vehicles, model=MODEL):
+    """(frame, empty road, expected boxes) of [(kind, x, y, [(z0, z1,
+    width, length share, paint)])]: each vehicle a stack of boxes, drawn
+    far first, the lower first."""
+    road = _road(model)
+    frame = road.copy()
+    d = ImageDraw.Draw(frame)
+    for kind, x, y, layers in sorted(vehicles, key=lambda v: -v[2]):
+        length = cm.SIZES_M[kind][0]
+        for z0, z1, w, share, paint in layers:
+            corners = _corners(x, y, (length * share, w, z1 - z0)) + [0.0, 0.0, z0]
+            uv, _ = model.project(corners)
+            d.polygon([(float(a), float(b)) for a, b in _hull(uv - 0.5)], fill=paint)
+    boxes = [np.r_[uv.min(0), uv.max(0)] for uv, _ in
+             (model.project(_corners(x, y, cm.SIZES_M[kind])) for kind, x, y, _ in vehicles)]
+    noisy = np.asarray(frame, dtype=np.float64)
+    noisy = np.clip(noisy + np.random.default_rng(0).normal(0, 2, noisy.shape), 0, 255)
+    return noisy.astype(np.uint8), np.asarray(road), np.array(boxes)
+
+
+def test_a_bus_body_reaches_down_between_its_axles_and_a_trucks_load_does_not():
+    """A bus and a truck of one and the same paint (a white box truck, its
+    cab the load's colour) in the lanes either side of the camera, so their
+    sides show: the bus's body comes down to 0.3 m, the truck's load rides
+    on a dark chassis from 1 m up.  The paint cannot tell them apart; the
+    band under the body does."""
+    white, dark = (225, 225, 225), (28, 28, 30)
+    bus = [(0.0, 0.3, 2.3, 0.85, dark), (0.3, 3.2, 2.55, 1.0, white)]
+    truck = [(0.0, 1.0, 2.3, 0.9, dark), (1.0, 3.6, 2.5, 1.0, white)]
+    vehicles = [("bus", -5.4, 30.0, bus), ("truck", 5.4, 32.0, truck)]
+    frame, road, boxes = _heavy_scene(vehicles)
+    found = perspective.find_vehicles(frame, road, perspective.perspective_camera(MODEL, road))
+    assert len(found) == 2, found
+    iou = iou_matrix(boxes, [(v.x0, v.y0, v.x1, v.y1) for v in found])
+    for i, (kind, _, _, _) in enumerate(vehicles):
+        j = int(iou[i].argmax())
+        assert iou[i, j] >= 0.5, (kind, iou[i])
+        assert found[j].type == kind and found[j].colour == "white", found[j]

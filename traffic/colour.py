@@ -67,12 +67,18 @@ def _pixel_names(lightness, chroma, hue):
     return names
 
 
-def colour_votes(pixels):
-    """Votes per colour name (array aligned with COLOURS) of RGB pixels."""
+def pixel_names(pixels):
+    """Index into COLOURS of each of RGB pixels (..., 3), flattened (warm
+    pixels as orange: orange and brown are told apart per vehicle)."""
     pixels = np.asarray(pixels).reshape(-1, 3)
     if len(pixels) == 0:
-        return np.zeros(len(COLOURS), dtype=np.int64)
-    return np.bincount(_pixel_names(*rgb_to_oklch(pixels)), minlength=len(COLOURS))
+        return np.zeros(0, dtype=np.int64)
+    return _pixel_names(*rgb_to_oklch(pixels))
+
+
+def colour_votes(pixels):
+    """Votes per colour name (array aligned with COLOURS) of RGB pixels."""
+    return np.bincount(pixel_names(pixels), minlength=len(COLOURS))
 
 
 _CHROMATIC = np.array([c not in NEUTRALS for c in COLOURS])

@@ -48,12 +48,15 @@ _EDGES = np.array([(i, j) for i, j in itertools.combinations(range(8), 2)
 class Silhouettes:
     """N outlines: their kind (index into KINDS), image box (x0, y0, x1, y1,
     float and exclusive), the same in whole pixels clipped to the frame,
-    distance along the road (metres), area (pixels inside the frame), whether
-    the frame cuts the box, and row spans (row, first column, end column),
-    ordered by outline, outline i's being ``start[i]:start[i + 1]``."""
+    the road point the vehicle is centred at (metres across and along the
+    road), area (pixels inside the frame), whether the frame cuts the box,
+    and row spans (row, first column, end column), ordered by outline,
+    outline i's being ``start[i]:start[i + 1]``; and the camera model they
+    were projected with."""
     kind: np.ndarray
     box: np.ndarray
     pixel_box: np.ndarray
+    across: np.ndarray
     depth: np.ndarray
     area: np.ndarray
     cut: np.ndarray
@@ -61,6 +64,8 @@ class Silhouettes:
     rows: np.ndarray
     left: np.ndarray
     right: np.ndarray
+    model: cm.CameraModel
+    shape: tuple  # (H, W) of the frames
 
     def __len__(self):
         return len(self.kind)
@@ -86,6 +91,31 @@ class Silhouettes:
         left, right = self.left[spans], self.right[spans]
         rows = np.repeat(self.rows[spans], right - left)
         return rows, multi_arange(left, right)
+
+
+    def side_band(self, i, low, high, middle):
+        """(rows, columns) of the pixels of outline i's vehicle's side that
+        is turned to the camera, between ``low`` and ``high`` metres above
+        the road, over the ``middle`` share of its length; none where the
+        camera is above the vehicle's width (it sees neither side)."""
+        length, width, _ = cm.SIZES_M[KINDS[self.kind[i]]]
+        x, y = self.across[i], self.depth[i]
+        if abs(x) <= width / 2:
+            return _NO_PIXELS
+        face = x - width / 2 if x > 0 else x + width / 2
+        half = middle * length / 2
+        # a box of no width: its edges across the road have no length
+        corners = np.array([[face, y + dy, z] for _ in (0, 1) for dy in (-half, half)
+                            for z in (low, high)])
+        uv, depth = self.model.project(corners)
+        if depth.min() <= 0.5:
+            return _NO_PIXELS
+        box = np.concatenate([uv.min(axis=0), uv.max(axis=0)])[None]
+        _, rows, left, right = _spans(uv[None], box, self.shape)
+        return np.repeat(rows, right - left), multi_arange(left, right)
+
+
+_NO_PIXELS = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
 
 
 def multi_arange(starts, stops):
@@ -231,15 +261,16 @@ def silhouettes(model, shape, x_range=None, lane_centres=()):
     middles, ``traffic.lanes``) to vehicles driving in a lane."""
     h, w = shape
     x, y = _anchors(model, shape, x_range, lane_centres)
-    kinds, boxes, depths, spans, offset = [], [], [], [], 0
+    kinds, boxes, acrosses, depths, spans, offset = [], [], [], [], [], 0
     for k, kind in enumerate(KINDS):
         uv, box, ahead = _outlines(model, x, y, kind)
-        uv, box, depth = uv[ahead], box[ahead], y[ahead]
+        uv, box, across, depth = uv[ahead], box[ahead], x[ahead], y[ahead]
         seen = ((box[:, 2] > 0) & (box[:, 0] < w) & (box[:, 3] > 0) & (box[:, 1] < h)
                 & (np.minimum(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1]) >= 2))
         uv, box = uv[seen], box[seen]
         kinds.append(np.full(len(box), k))
         boxes.append(box)
+        acrosses.append(across[seen])
         depths.append(depth[seen])
         # in chunks: the crossings take about 1 KB per span and part while computed
         heights = np.clip(np.ceil(box[:, 3]) - np.floor(box[:, 1]), 0, h) * uv.shape[1]
@@ -256,7 +287,9 @@ def silhouettes(model, shape, x_range=None, lane_centres=()):
                           np.clip(np.floor(box[:, 2] - 0.5) + 1, 0, w),
                           np.clip(np.floor(box[:, 3] - 0.5) + 1, 0, h)], axis=1).astype(np.int64)
     return Silhouettes(
-        kind=kind, box=box, pixel_box=pixel_box, depth=np.concatenate(depths),
+        kind=kind, box=box, pixel_box=pixel_box, across=np.concatenate(acrosses),
+        depth=np.concatenate(depths),
         area=np.bincount(owner, weights=right - left, minlength=n),
         cut=(box[:, 0] < 0) | (box[:, 1] < 0) | (box[:, 2] > w) | (box[:, 3] > h),
-        start=np.searchsorted(owner, np.arange(n + 1)), rows=rows, left=left, right=right)
+        start=np.searchsorted(owner, np.arange(n + 1)), rows=rows, left=left, right=right,
+        model=model, shape=(h, w))

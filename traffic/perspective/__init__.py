@@ -41,14 +41,21 @@ from traffic import camera_model as cm
 from traffic import lanes
 from traffic import silhouettes as sil
 from traffic.calibration import road_geometry, tagging_scale
-from traffic.colour import name_colour
-from traffic.perspective.evidence import frame_evidence, paint_share, white_balance
+from traffic.colour import name_colour, pixel_names
+from traffic.perspective.evidence import frame_evidence, main_paint, white_balance
 from traffic.perspective.search import Search, settle, visible
 from traffic.records import Detection
 
 MIN_BOX_PX = 10  # full-size pixels: the shorter side a vehicle needs to be typed
 ONE_PAINT = 0.6  # a bus: the share of its most common colour (glass aside)
 MIN_VISIBLE_PX = 3
+# A truck's load rides on a chassis over its wheels: on the side turned to
+# the camera, between its axles, the band 0.2-0.8 m above the road is wheels,
+# chassis, tanks and the road seen between them.  A bus's body comes down to
+# about 0.3 m: that band is its paint.
+UNDERBODY_M = (0.2, 0.8)
+BETWEEN_AXLES = 0.6  # the middle share of a bus's or truck's length
+LOW_BODY = 0.5  # a bus: the share of that band that is its paint
 SEARCH_MAX_WIDTH = 480  # working pixels
 
 
@@ -115,6 +122,25 @@ def _alone(box, mask, seen):
     return ring <= ALONE_MAX * ((x1 - x0) * (y1 - y0) - seen[y0:y1, x0:x1].sum())
 
 
+def heavy_type(outlines, i, n, owner, paint):
+    """"bus" or "truck", for chosen outline i (the n-th chosen) of a bus or
+    a truck, given ``visible``'s owners and the frame's (white-balanced)
+    colours: a bus is one paint besides its glass, a truck's cab and load
+    are not; and where the side turned to the camera shows, a bus's body
+    reaches down between its axles, a truck's load does not.  Where that
+    side does not show, an outline longer than a bus is a truck."""
+    name, share = main_paint(paint[owner == n])
+    if share is None or share < ONE_PAINT:
+        return "truck"
+    rows, cols = outlines.side_band(i, *UNDERBODY_M, BETWEEN_AXLES)
+    at = owner[rows, cols]
+    band = (at == n) | (at < 0)  # not hidden by a nearer vehicle
+    if band.sum() < MIN_VISIBLE_PX:
+        return "truck" if sil.KINDS[outlines.kind[i]] == "long truck" else "bus"
+    body = pixel_names(paint[rows[at == n], cols[at == n]]) == name  # the road is not its body
+    return "bus" if body.sum() >= LOW_BODY * band.sum() else "truck"
+
+
 def find_vehicles(pixels, road, camera, scale=1.0):
     """Vehicles in one frame of a camera looking along the road.
 
@@ -150,11 +176,8 @@ def find_vehicles(pixels, road, camera, scale=1.0):
         if kind == "motorcycle" and not _alone(box, mask, seen):
             continue
         paint = balanced[seen]
-        if kind in ("bus", "truck"):
-            share = paint_share(paint)
-            kind = "bus" if share is not None and share >= ONE_PAINT else "truck"
-        elif kind == "long truck":
-            kind = "truck"
+        if kind in ("bus", "truck", "long truck"):
+            kind = heavy_type(outlines, i, n, owner, balanced)
         found.append(Detection(
             type=kind, colour=name_colour(paint), score=round(float(seen.sum() / outlines.area[i]), 4),
             x0=math.floor(box[0] * scale), y0=math.floor(box[1] * scale),

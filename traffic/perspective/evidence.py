@@ -72,12 +72,20 @@ def vehicle_mask(pixels, road):
     return frame_evidence(pixels, road)[0]
 
 
-def paint_share(pixels):
-    """The share of RGB pixels that the most common colour name has, glass,
-    tyres and shade (black) aside; None where only those are left."""
+def main_paint(pixels):
+    """(the most common colour name of RGB pixels, glass, tyres and shade
+    (black) aside, as an index into COLOURS; the share of those pixels it
+    has); (None, None) where only those are left."""
     votes = colour_votes(pixels)
     votes[_BLACK] = 0
-    return votes.max() / votes.sum() if votes.sum() > 0 else None
+    if votes.sum() == 0:
+        return None, None
+    return int(votes.argmax()), votes.max() / votes.sum()
+
+
+def paint_share(pixels):
+    """``main_paint``'s share."""
+    return main_paint(pixels)[1]
 
 
 def white_balance(road):
