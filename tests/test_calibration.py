@@ -10,7 +10,7 @@ import pytest
 import scenes
 from benchmarks.calibration_error import compare, errors, good, lane_offset
 from traffic import background as bg
-from traffic.markings import calibrate
+from traffic.markings import DASHED_PEAK, calibrate, comb_spacing
 from traffic.imaging import decode_image, encode_jpeg
 
 SEED, FRAMES = 5150, 40
@@ -264,3 +264,20 @@ def test_the_calibration_benchmark_reports_a_camera_that_learned_nothing_as_a_ro
         assert row["camera"] == camera.name and row["geometry"] == geometry
         assert row["scale_error"] is None and row["direction_error_deg"] is None
         assert not good(row)
+
+
+def test_dashed_lines_between_two_solid_ones_set_the_lane_spacing_even_where_one_stands_out():
+    """Five lanes between two solid edge lines, the four dashed lines
+    between them about a quarter as strong, one of them a little stronger
+    than the rest (a fresher coat of paint, more of its dashes in view):
+    the spacing is a lane's, not the road's width, whichever dashed line
+    stands out.  (Positions are slopes of lines through the vanishing
+    point, as ``calibrate`` reads them.)"""
+    rng = np.random.default_rng(3)
+    lines = np.linspace(-1.09, 0.455, 6)  # a lane: 0.309
+    for strong in range(1, 5):
+        share = [1.0, 0.2, 0.2, 0.2, 0.2, 1.0]
+        share[strong] = 0.27
+        values = np.concatenate([rng.normal(x, 0.004, int(4000 * s)) for x, s in zip(lines, share)])
+        spacing = comb_spacing(values, resolution=0.004, fewer_peaks=DASHED_PEAK)
+        assert spacing is not None and abs(spacing - 0.309) < 0.02, (strong, spacing)

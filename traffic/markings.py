@@ -29,7 +29,9 @@ MIN_LINE_PX = 18  # votes (marking pixels) a line needs
 LINE_PX = 1.5  # how far from a line its marking pixels lie
 # A dashed line is about a quarter painted: its peak among the markings'
 # positions is a fraction of a solid edge line's, and still a marking (in
-# perspective taken only where the solid lines alone would leave two peaks).
+# perspective taken as a peak of its own only where the solid lines alone
+# would leave two peaks; elsewhere it confirms a place in a chain of
+# stronger markings: ``comb_spacing``).
 DASHED_PEAK = 0.15
 MAX_LINES = 14
 VP_TOLERANCE_DEG = 2.0
@@ -159,27 +161,32 @@ def _agrees(line, point, tolerance_deg):
     return cos >= math.cos(math.radians(tolerance_deg))
 
 
-def _chain(peaks, start, d, tolerance=0.1, max_misses=1):
+def _chain(peaks, start, d, weak=(), tolerance=0.1, max_misses=1):
     """Members of the evenly spaced chain through peak ``start`` with step
-    ``d``, both ways, and how many markings inside it were missing (one in a
-    row may be stepped over)."""
-    members, misses = {start}, 0
+    ``d``, both ways; the ``weak`` peaks (indices) that fill places of it no
+    peak does; and how many markings inside it were missing (one in a row
+    may be stepped over)."""
+    weak = np.asarray(weak, dtype=np.float64)
+    lo, hi = min([peaks[0], *weak[:1]]), max([peaks[-1], *weak[-1:]])
+    members, confirmed, misses = {start}, set(), 0
     for sign in (1, -1):
         at, pending = peaks[start], 0
         while True:
             at += sign * d
-            if at < peaks[0] - d / 2 or at > peaks[-1] + d / 2:
+            if at < lo - d / 2 or at > hi + d / 2:
                 break
-            near = np.abs(peaks - at)
-            k = int(near.argmin())
-            if near[k] <= tolerance * d and k not in members:
-                members.add(k)
-                at, misses, pending = peaks[k], misses + pending, 0
+            for found, pool in ((members, peaks), (confirmed, weak)):
+                near = np.abs(pool - at)
+                k = int(near.argmin()) if len(pool) else -1
+                if k >= 0 and near[k] <= tolerance * d and k not in found:
+                    found.add(k)
+                    at, misses, pending = pool[k], misses + pending, 0
+                    break
             else:
                 pending += 1
                 if pending > max_misses:
                     break
-    return members, misses
+    return members, confirmed, misses
 
 
 def comb_spacing(values, weights=None, resolution=None, min_peak=0.25, fewer_peaks=None):
@@ -189,7 +196,10 @@ def comb_spacing(values, weights=None, resolution=None, min_peak=0.25, fewer_pea
     strength (capped, so one solid edge line cannot outweigh a chain), so
     that stray marks, which are weaker and not evenly spaced, lose.  A peak
     needs ``min_peak`` of the strongest; where fewer than three pass (two
-    solid edge lines: a road's width, not a lane's), ``fewer_peaks``."""
+    solid edge lines: a road's width, not a lane's), ``fewer_peaks``.
+    Otherwise a peak of ``fewer_peaks`` (a dashed line) counts only where it
+    fills a place in a chain of stronger ones: it never starts a chain, so
+    the faint traces vehicles leave on the far road cannot set the step."""
     values = np.asarray(values, dtype=np.float64)
     if len(values) < 2:
         return None
@@ -203,9 +213,13 @@ def comb_spacing(values, weights=None, resolution=None, min_peak=0.25, fewer_pea
     centres = (edges[:-1] + edges[1:]) / 2
     local_max = hist >= ndimage.maximum_filter1d(hist, 7)
     is_peak = local_max & (hist > min_peak * hist.max())
-    if fewer_peaks is not None and is_peak.sum() < 3:  # two lines cannot tell a lane from a road
-        is_peak = local_max & (hist > fewer_peaks * hist.max())
+    is_weak = np.zeros_like(is_peak)
+    if fewer_peaks is not None:
+        is_weak = local_max & (hist > fewer_peaks * hist.max()) & ~is_peak
+        if is_peak.sum() < 3:  # two lines cannot tell a lane from a road
+            is_peak, is_weak = is_peak | is_weak, np.zeros_like(is_peak)
     peaks, strength = centres[is_peak], hist[is_peak]
+    weak, weak_strength = centres[is_weak], hist[is_weak]
     if len(peaks) < 2:
         return None
     if len(peaks) > MAX_PEAKS:  # a road has a dozen markings at most: keep the strongest
@@ -221,10 +235,10 @@ def comb_spacing(values, weights=None, resolution=None, min_peak=0.25, fewer_pea
             continue
         chains = []
         for start in range(len(peaks)):
-            members, misses = _chain(peaks, start, d)
+            members, confirmed, misses = _chain(peaks, start, d, weak)
             if len(members) >= 2:
-                chains.append((strength[list(members)].sum() - 0.6 * strength.mean() * misses,
-                               members))
+                chains.append((strength[list(members)].sum() + weak_strength[list(confirmed)].sum()
+                               - 0.6 * strength.mean() * misses, members))
         chains.sort(key=lambda c: -c[0])
         if not chains:
             continue
