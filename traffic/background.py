@@ -27,7 +27,11 @@ from traffic.colour import name_colour
 from traffic.records import Detection
 
 WORK_REDUCE = 2  # the tagger works at half resolution (JPEG draft mode)
-DEFAULT_SAMPLES = 21
+# Frames per camera the empty road is estimated from.  A slow jam can hold a
+# lane for a good part of a short run, and the road behind it is the value
+# seen most often only where enough frames show it (21 until the tuning
+# seeds' jams were seen to leave standing cars in their empty roads).
+DEFAULT_SAMPLES = 40
 DEFAULT_PIXELS_PER_METRE = 10.0
 CLUSTER_TOLERANCE = 0.07  # log units (7 %): how close two samples of the road are
 DARK_OFFSET = 8.0  # grey levels added before the log: sensor noise near black
