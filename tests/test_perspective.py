@@ -51,6 +51,20 @@ def test_a_cast_shadow_is_neither_a_vehicle_nor_part_of_one():
     assert bg.foreground_mask(frame, road)[90:110, 10:50].mean() > 0.9  # which plain subtraction takes
 
 
+def test_on_a_day_without_shadows_a_trucks_black_chassis_is_not_taken_for_one():
+    """No cast shadow in the frame (an overcast day): the darkest thing on
+    the road is a truck's black chassis, a quarter of the road's value,
+    darker than any shadow of sky light; it stays a vehicle."""
+    rng = np.random.default_rng(3)
+    road = _road(rng)
+    frame = road.astype(np.float64)
+    frame[20:60, 40:100] = 225  # a white load...
+    frame[60:75, 45:95] = 28  # ... on a black chassis
+    frame = np.clip(frame + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8)
+    mask, maybe, _ = evidence.frame_evidence(frame, road)
+    assert mask[61:74, 46:94].mean() > 0.95 and not maybe[60:75, 45:95].any()
+
+
 def test_a_dark_grey_vehicle_is_not_taken_for_a_shadow():
     """A shadow darkens the road by the frame's one shadow factor; a dark
     grey paint darkens it by another, and stays a vehicle."""

@@ -19,7 +19,12 @@ from traffic.vocabulary import COLOURS
 # A cast shadow is the road lit by the sky alone: darker than the road by a
 # common factor in every channel, and the same factor for every shadow in a
 # frame (one sun, one sky).
-SHADOW_RATIO = (0.25, 0.9)  # darkening factors a shadow can have
+# darkening factors a shadow can have: the road lit by the sky alone keeps
+# at least about a tenth of its light, which a camera's gamma makes about a
+# third of its value; darker is a vehicle's black (tyres, chassis, glass).
+# (0.25 until a frame without cast shadows was seen to take a truck's black
+# chassis for its shadow.)
+SHADOW_RATIO = (0.35, 0.9)
 SHADOW_CHROMA_SPREAD = 0.1  # the channels' factors agree this closely
 SHADOW_BAND = 0.07  # around the frame's most common factor
 MIN_SHADOW_PIXELS = 50
@@ -53,8 +58,9 @@ def frame_evidence(pixels, road):
     light).  Vehicle pixels differ clearly from the empty road and are not a
     shadow on it (specks removed, small gaps closed, holes filled).  A
     vehicle's own shaded faces can look just like a shadow, and grey paint
-    like the road, so what is shadow-like or differs only faintly is neither
-    evidence of a vehicle nor against one."""
+    like the road, so what is shadow-like or differs only faintly is not
+    evidence of a vehicle (nor, for a car or motorcycle, against one:
+    ``search.maybe_vehicle``)."""
     frame, foreground = bg.differences(pixels, road)
     shadow = shadow_mask(frame, road, foreground)
     mask = foreground & ~shadow
