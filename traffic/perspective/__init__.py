@@ -16,17 +16,12 @@ the tagger picks the set of outlines that explains the frame:
    vehicle's own shaded side, grey paint on a grey road) (``evidence.frame_evidence``);
 2. repeatedly, the outline - of a car, motorcycle, bus, rigid or articulated
    truck, anywhere on the road - that covers the most vehicle pixels not yet
-   explained, net of the road pixels it would cover (``search.Search``; the
-   pixels that may be either cost nothing under a car or a motorcycle, and
-   count as road under a bus or a truck, whose large body shows clearly
-   and whose cast shadow is large: ``search.maybe_vehicle``); a bus or
+   explained, net of the road pixels it would cover (``search.Search``); a bus or
    truck only where it explains more than the cars that fit inside its box
    would, and is mostly one paint, as a bus or a truck's body is and a queue
    of cars is not;
 3. each vehicle's visible pixels are those it is the nearest chosen vehicle
-   at; a bus is one paint besides its glass, a truck is not, and where its
-   side shows, a bus's body reaches down between its axles, a truck's load
-   rides over its wheels (``heavy_type``); colours are
+   at; a bus is one paint besides its glass, a truck is not; colours are
    named on the frame brought to the empty road's light and white-balanced
    on the lane markings (white paint on every highway).
 

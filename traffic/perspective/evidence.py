@@ -58,9 +58,8 @@ def frame_evidence(pixels, road):
     light).  Vehicle pixels differ clearly from the empty road and are not a
     shadow on it (specks removed, small gaps closed, holes filled).  A
     vehicle's own shaded faces can look just like a shadow, and grey paint
-    like the road, so what is shadow-like or differs only faintly is not
-    evidence of a vehicle (nor, for a car or motorcycle, against one:
-    ``search.maybe_vehicle``)."""
+    like the road, so what is shadow-like or differs only faintly is neither
+    evidence of a vehicle nor against one."""
     frame, foreground = bg.differences(pixels, road)
     shadow = shadow_mask(frame, road, foreground)
     mask = foreground & ~shadow

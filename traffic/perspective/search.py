@@ -44,8 +44,9 @@ class Search:
         in_box = total[y1, x1] - total[y0, x1] - total[y1, x0] + total[y0, x0]
         pre = np.nonzero((in_box >= MIN_FILL * outlines.area) & (outlines.area >= 4))[0]
         fg = outlines.counts(sil.row_prefix(mask), pre)
+        maybe = outlines.counts(sil.row_prefix(unsure), pre)
         area = outlines.area[pre]
-        cost = EXPLAIN_BACKGROUND * (area - fg - maybe_vehicle(outlines, pre, unsure))
+        cost = EXPLAIN_BACKGROUND * (area - fg - maybe)
         # the foreground left to explain only shrinks: an outline that does
         # not qualify now never will
         keep = (fg >= MIN_FILL * area) & (fg - cost >= MIN_GAIN * area)
@@ -150,23 +151,6 @@ def edge_support(outlines, index, edges):
     return outlines.sums(index, at) / np.maximum(outlines.start[index + 1] - outlines.start[index], 1)
 
 
-def maybe_vehicle(outlines, index, unsure):
-    """For each of outlines ``index``, the pixels under it that may be
-    either vehicle or road (``unsure``: a mask, or its ``row_prefix``), and
-    so cost nothing: under a car or a motorcycle, whose shaded faces look
-    just like a shadow and whose grey paint like the road.  A bus or a truck
-    is one large body whose paint the vehicle pixels show; what looks like a
-    shadow under its outline is mostly the shadow it casts, or the road
-    past its end, and counts as road."""
-    if unsure.dtype == bool:
-        unsure = sil.row_prefix(unsure)
-    small = np.isin(outlines.kind[index], sil.SMALL_KINDS)
-    out = np.zeros(len(index))
-    if small.any():
-        out[small] = outlines.counts(unsure, index[small])
-    return out
-
-
 def settle(outlines, chosen, mask, unsure):
     """Each chosen vehicle moved, in turn and with the others kept where
     they are, to the outline of its kind near it that best explains the
@@ -175,7 +159,7 @@ def settle(outlines, chosen, mask, unsure):
     cover = np.zeros(mask.shape, dtype=np.int16)
     for i in chosen:
         cover[outlines.pixels(i)] += 1
-    vehicle, unsure = sil.row_prefix(mask), sil.row_prefix(unsure)
+    either = sil.row_prefix(mask | unsure)
     boxes = outlines.pixel_box
     settled = list(chosen)
     for n, i in enumerate(settled):
@@ -184,8 +168,7 @@ def settle(outlines, chosen, mask, unsure):
         near = np.nonzero((outlines.kind == outlines.kind[i])
                           & (iou_matrix(boxes[i], boxes)[0] >= SETTLE_OVERLAP))[0]
         explained = outlines.counts(free, near)
-        road = (outlines.area[near] - outlines.counts(vehicle, near)
-                - maybe_vehicle(outlines, near, unsure))
+        road = outlines.area[near] - outlines.counts(either, near)
         best = near[int(np.argmax(explained - EXPLAIN_BACKGROUND * road))]
         cover[outlines.pixels(best)] += 1
         settled[n] = best
