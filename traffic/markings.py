@@ -163,9 +163,9 @@ def _agrees(line, point, tolerance_deg):
 
 def _chain(peaks, start, d, weak=(), tolerance=0.1, max_misses=1):
     """Members of the evenly spaced chain through peak ``start`` with step
-    ``d``, both ways; the ``weak`` peaks (indices) that fill places of it no
-    peak does; and how many markings inside it were missing (one in a row
-    may be stepped over)."""
+    ``d``, both ways; which of the ``weak`` peaks (positions, sorted) fill
+    places of it no peak does; and how many markings inside it were missing
+    (one in a row may be stepped over)."""
     weak = np.asarray(weak, dtype=np.float64)
     lo, hi = min([peaks[0], *weak[:1]]), max([peaks[-1], *weak[-1:]])
     members, confirmed, misses = {start}, set(), 0

@@ -92,7 +92,6 @@ class Silhouettes:
         rows = np.repeat(self.rows[spans], right - left)
         return rows, multi_arange(left, right)
 
-
     def side_band(self, i, low, high, middle):
         """(rows, columns) of the pixels of outline i's vehicle's side that
         is turned to the camera, between ``low`` and ``high`` metres above

@@ -123,8 +123,8 @@ def _alone(box, mask, seen):
 
 
 def heavy_type(outlines, i, n, owner, paint):
-    """"bus" or "truck", for chosen outline i (the n-th chosen) of a bus or
-    a truck, given ``visible``'s owners and the frame's (white-balanced)
+    """The type, "bus" or "truck", of chosen outline i (the n-th chosen) of
+    a bus or a truck, given ``visible``'s owners and the frame's (white-balanced)
     colours: a bus is one paint besides its glass, a truck's cab and load
     are not; and where the side turned to the camera shows, a bus's body
     reaches down between its axles, a truck's load does not.  Where that

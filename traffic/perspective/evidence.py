@@ -18,13 +18,11 @@ from traffic.vocabulary import COLOURS
 
 # A cast shadow is the road lit by the sky alone: darker than the road by a
 # common factor in every channel, and the same factor for every shadow in a
-# frame (one sun, one sky).
-# darkening factors a shadow can have: the road lit by the sky alone keeps
-# at least about a tenth of its light, which a camera's gamma makes about a
-# third of its value; darker is a vehicle's black (tyres, chassis, glass).
-# (0.25 until a frame without cast shadows was seen to take a truck's black
-# chassis for its shadow.)
-SHADOW_RATIO = (0.35, 0.9)
+# frame (one sun, one sky).  The sky gives at least about a tenth of the
+# light, which a camera's gamma makes about a third of the road's value:
+# darker is a vehicle's black (tyres, chassis, glass).  (0.25 until a frame
+# without cast shadows was seen to take a truck's black chassis for one.)
+SHADOW_RATIO = (0.35, 0.9)  # darkening factors a shadow can have
 SHADOW_CHROMA_SPREAD = 0.1  # the channels' factors agree this closely
 SHADOW_BAND = 0.07  # around the frame's most common factor
 MIN_SHADOW_PIXELS = 50
