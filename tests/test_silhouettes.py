@@ -108,7 +108,6 @@ def _scene(vehicles, seed=0, model=MODEL):
     road = _road(model)
     frame = road.copy()
     d = ImageDraw.Draw(frame)
-    boxes = []
     for kind, x, y, paint in sorted(vehicles, key=lambda v: -v[2]):
         for size in sil.parts(kind):  # a car's body, then its cabin on it
             uv, _ = model.project(_corners(x, y, size))
@@ -116,7 +115,15 @@ def _scene(vehicles, seed=0, model=MODEL):
             top = [c for c in range(8) if c % 2 == 1]
             roof = tuple(min(255, int(c * 1.15)) for c in paint)
             d.polygon([(float(a), float(b)) for a, b in _hull(uv[top] - 0.5)], fill=roof)
-    for kind, x, y, _ in vehicles:
+    return _finished(frame, road, vehicles, seed, model)
+
+
+def _finished(frame, road, vehicles, seed, model):
+    """(the drawn frame with a little sensor noise, the empty road, the
+    expected boxes: the whole vehicles' (length, width, height) boxes,
+    projected) of [(kind, x, y, ...)] drawn on ``frame``."""
+    boxes = []
+    for kind, x, y, *_ in vehicles:
         uv, _ = model.project(_corners(x, y, cm.SIZES_M[kind]))
         boxes.append(np.r_[uv.min(0), uv.max(0)])
     rng = np.random.default_rng(seed)
@@ -261,11 +268,7 @@ def _heavy_scene(vehicles, model=MODEL):
             corners = _corners(x, y, (length * share, w, z1 - z0)) + [0.0, 0.0, z0]
             uv, _ = model.project(corners)
             d.polygon([(float(a), float(b)) for a, b in _hull(uv - 0.5)], fill=paint)
-    boxes = [np.r_[uv.min(0), uv.max(0)] for uv, _ in
-             (model.project(_corners(x, y, cm.SIZES_M[kind])) for kind, x, y, _ in vehicles)]
-    noisy = np.asarray(frame, dtype=np.float64)
-    noisy = np.clip(noisy + np.random.default_rng(0).normal(0, 2, noisy.shape), 0, 255)
-    return noisy.astype(np.uint8), np.asarray(road), np.array(boxes)
+    return _finished(frame, road, vehicles, 0, model)
 
 
 def test_a_bus_body_reaches_down_between_its_axles_and_a_trucks_load_does_not():

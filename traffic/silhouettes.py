@@ -88,9 +88,7 @@ class Silhouettes:
         """(rows, columns) of outline i's pixels, row by row: an index into
         a frame."""
         spans = slice(self.start[i], self.start[i + 1])
-        left, right = self.left[spans], self.right[spans]
-        rows = np.repeat(self.rows[spans], right - left)
-        return rows, multi_arange(left, right)
+        return _span_pixels(self.rows[spans], self.left[spans], self.right[spans])
 
     def side_band(self, i, low, high, middle):
         """(rows, columns) of the pixels of outline i's vehicle's side that
@@ -102,16 +100,19 @@ class Silhouettes:
         if abs(x) <= width / 2:
             return _NO_PIXELS
         face = x - width / 2 if x > 0 else x + width / 2
-        half = middle * length / 2
         # a box of no width: its edges across the road have no length
-        corners = np.array([[face, y + dy, z] for _ in (0, 1) for dy in (-half, half)
-                            for z in (low, high)])
-        uv, depth = self.model.project(corners)
-        if depth.min() <= 0.5:
+        uv, ahead = _project_boxes(self.model, np.array([face]), np.array([y]),
+                                   ((middle * length, 0.0, high - low),), base=low)
+        if not ahead[0]:
             return _NO_PIXELS
-        box = np.concatenate([uv.min(axis=0), uv.max(axis=0)])[None]
-        _, rows, left, right = _spans(uv[None], box, self.shape)
-        return np.repeat(rows, right - left), multi_arange(left, right)
+        uv = uv[:, 0]
+        box = np.concatenate([uv.min(axis=1), uv.max(axis=1)], axis=1)
+        return _span_pixels(*_spans(uv, box, self.shape)[1:])
+
+
+def _span_pixels(rows, left, right):
+    """(rows, columns) of the pixels of row spans: an index into a frame."""
+    return np.repeat(rows, right - left), multi_arange(left, right)
 
 
 _NO_PIXELS = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
@@ -188,13 +189,13 @@ def parts(kind):
     return ((length, width, height),)
 
 
-def _project_boxes(model, x, y, boxes):
+def _project_boxes(model, x, y, boxes, base=0.0):
     """Projected corners (N, P, 8, 2) of P ``boxes`` (length, width,
-    height) standing on the road, centred at road points (x, y), and which
-    of them are wholly in front of the camera."""
+    height) from ``base`` metres above the road up, centred at road points
+    (x, y), and which of them are wholly in front of the camera."""
     offsets = np.array([[dx, dy, dz] for length, width, height in boxes
                         for dx in (-width / 2, width / 2)
-                        for dy in (-length / 2, length / 2) for dz in (0.0, height)])
+                        for dy in (-length / 2, length / 2) for dz in (base, base + height)])
     corners = np.stack([x, y, np.zeros_like(x)], axis=-1)[:, None] + offsets[None]
     uv, depth = model.project(corners.reshape(-1, 3))
     return uv.reshape(-1, len(boxes), 8, 2), depth.reshape(-1, 8 * len(boxes)).min(axis=1) > 0.5

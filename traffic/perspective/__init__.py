@@ -122,14 +122,15 @@ def _alone(box, mask, seen):
     return ring <= ALONE_MAX * ((x1 - x0) * (y1 - y0) - seen[y0:y1, x0:x1].sum())
 
 
-def heavy_type(outlines, i, n, owner, paint):
+def heavy_type(outlines, i, n, owner, frame, seen):
     """The type, "bus" or "truck", of chosen outline i (the n-th chosen) of
-    a bus or a truck, given ``visible``'s owners and the frame's (white-balanced)
-    colours: a bus is one paint besides its glass, a truck's cab and load
+    a bus or a truck, given ``visible``'s owners, the frame's
+    (white-balanced) colours and those of the pixels it is seen at
+    (``seen``): a bus is one paint besides its glass, a truck's cab and load
     are not; and where the side turned to the camera shows, a bus's body
     reaches down between its axles, a truck's load does not.  Where that
     side does not show, an outline longer than a bus is a truck."""
-    name, share = main_paint(paint[owner == n])
+    name, share = main_paint(seen)
     if share is None or share < ONE_PAINT:
         return "truck"
     rows, cols = outlines.side_band(i, *UNDERBODY_M, BETWEEN_AXLES)
@@ -137,7 +138,7 @@ def heavy_type(outlines, i, n, owner, paint):
     band = (at == n) | (at < 0)  # not hidden by a nearer vehicle
     if band.sum() < MIN_VISIBLE_PX:
         return "truck" if sil.KINDS[outlines.kind[i]] == "long truck" else "bus"
-    body = pixel_names(paint[rows[at == n], cols[at == n]]) == name  # the road is not its body
+    body = pixel_names(frame[rows[at == n], cols[at == n]]) == name  # the road is not its body
     return "bus" if body.sum() >= LOW_BODY * band.sum() else "truck"
 
 
@@ -177,7 +178,7 @@ def find_vehicles(pixels, road, camera, scale=1.0):
             continue
         paint = balanced[seen]
         if kind in ("bus", "truck", "long truck"):
-            kind = heavy_type(outlines, i, n, owner, balanced)
+            kind = heavy_type(outlines, i, n, owner, balanced, paint)
         found.append(Detection(
             type=kind, colour=name_colour(paint), score=round(float(seen.sum() / outlines.area[i]), 4),
             x0=math.floor(box[0] * scale), y0=math.floor(box[1] * scale),
