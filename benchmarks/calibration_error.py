@@ -26,7 +26,7 @@ import scenes
 from pipelines.camera_view import record as camera_record
 from pipelines.outputs import read_table
 from scenes.elevated import road_truth
-from traffic import perspective
+from traffic import camera_model, perspective
 from traffic.calibration import road_geometry
 from traffic.markings import LANE_WIDTH_M
 
@@ -57,9 +57,7 @@ def lane_u(project, x, rows):
     """Columns at which the middle of the lane at road X = ``x`` crosses
     image ``rows`` (NaN where it does not), through ``project`` (world
     points -> (pixels, depths))."""
-    ahead = np.geomspace(1.0, 500.0, 400)
-    uv, depth = project(np.stack([np.full_like(ahead, x), ahead, np.zeros_like(ahead)], axis=-1))
-    uv = uv[depth > 0.5]
+    uv = camera_model.road_line(project, x, np.geomspace(1.0, 500.0, 400))
     order = np.argsort(uv[:, 1])
     return np.interp(rows, uv[order, 1], uv[order, 0], left=np.nan, right=np.nan)
 

@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from traffic.calibration import road_geometry
+from traffic.camera_model import road_line
 from traffic.markings import LANE_WIDTH_M
 from traffic.perspective import camera_of
 from traffic.records import CameraGeometry
@@ -81,11 +82,10 @@ def lane_polylines(c):
     model = camera_of(c, 1) if c.lane_centres_m else None
     if model is None:
         return []
-    ahead = np.geomspace(2.0, 400.0, 80)
     out = []
     for x in c.lane_centres_m:
-        uv, depth = model.project(np.stack([np.full_like(ahead, x), ahead, np.zeros_like(ahead)], axis=-1))
-        keep = (depth > 0.5) & (uv[:, 1] <= c.height + 1) & (uv[:, 1] >= -1)
+        uv = road_line(model.project, x, np.geomspace(2.0, 400.0, 80))
+        keep = (uv[:, 1] <= c.height + 1) & (uv[:, 1] >= -1)
         if keep.sum() >= 2:
             out.append([tuple(p) for p in uv[keep]])
     return out

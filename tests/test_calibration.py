@@ -281,3 +281,16 @@ def test_dashed_lines_between_two_solid_ones_set_the_lane_spacing_even_where_one
         values = np.concatenate([rng.normal(x, 0.004, int(4000 * s)) for x, s in zip(lines, share)])
         spacing = comb_spacing(values, resolution=0.004, fewer_peaks=DASHED_PEAK)
         assert spacing is not None and abs(spacing - 0.309) < 0.02, (strong, spacing)
+
+
+def test_a_road_line_runs_from_near_the_camera_to_the_horizon_and_only_ahead_of_it():
+    from traffic.camera_model import CameraModel, road_line
+    model = CameraModel(focal=400.0, pitch=0.2, yaw=0.0, height=10.0, cx=320.0, cy=180.0)
+    middle = road_line(model.project, 0.0, np.array([-20.0, 0.0, 5.0, 50.0, 5000.0]))
+    assert len(middle) == 4  # behind the camera: not drawn
+    np.testing.assert_allclose(middle[:, 0], 320.0)  # the road's middle, straight ahead
+    assert np.all(np.diff(middle[:, 1]) < 0)  # farther is higher in the frame
+    horizon = 180.0 - 400.0 * np.tan(0.2)
+    assert abs(middle[-1, 1] - horizon) < 1.0
+    right = road_line(model.project, 3.5, np.array([5.0, 50.0, 5000.0]))
+    assert np.all(right[:, 0] > 320.0) and np.all(np.diff(right[:, 0]) < 0)  # to the middle far off

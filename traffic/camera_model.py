@@ -92,6 +92,16 @@ class CameraModel:
         return None if np.isnan(x[0]) else (float(x[0]), float(y[0]))
 
 
+def road_line(project, x, ahead):
+    """Image points (K, 2) of the road line at X = ``x`` metres across, at
+    the distances ``ahead`` (metres along the road, increasing) that are in
+    front of the camera, through ``project`` (world points -> (pixels,
+    depths)): a lane's middle or a marking, as a camera draws it."""
+    ahead = np.asarray(ahead, dtype=np.float64)
+    uv, depth = project(np.stack([np.full_like(ahead, x), ahead, np.zeros_like(ahead)], axis=-1))
+    return uv[depth > 0.5]
+
+
 def from_geometry(geometry, focal, height=None):
     """The CameraModel of a RoadGeometry with a vanishing point, for a
     focal length in pixels (None when the geometry does not allow one); its
