@@ -289,3 +289,30 @@ def test_a_bus_body_reaches_down_between_its_axles_and_a_trucks_load_does_not():
         j = int(iou[i].argmax())
         assert iou[i, j] >= 0.5, (kind, iou[i])
         assert found[j].type == kind and found[j].colour == "white", found[j]
+
+
+def test_a_long_outline_pays_for_the_shadow_it_would_swallow():
+    """A truck's pixels, and past its far end its shadow (pixels that may
+    be either vehicle or road) up to a sliver of the next vehicle.  Free
+    under every outline, the shadow let a long truck's outline take the
+    truck, the shadow and the sliver; under a bus's or truck's outline it
+    costs a share of road (``search.UNSURE_UNDER_LONG``), and the truck is
+    the truck."""
+    road = np.asarray(_road())
+    outlines = perspective.perspective_camera(MODEL, road).silhouettes
+
+    def nearest(kind, x, y):
+        far = (outlines.across - x) ** 2 + (outlines.depth - y) ** 2
+        return int(np.argmin(np.where(outlines.kind == sil.KINDS.index(kind), far, np.inf)))
+    truck = nearest("truck", 5.4, 34.0)
+    longer = nearest("long truck", 5.4, 34.0 - 5.0 + 8.25)  # the same near end
+    mask = np.zeros(road.shape[:2], dtype=bool)
+    mask[outlines.pixels(truck)] = True
+    shadow = np.zeros_like(mask)
+    shadow[outlines.pixels(longer)] = True
+    shadow &= ~mask
+    rows = np.nonzero(shadow.any(axis=1))[0]
+    sliver = shadow & (np.arange(mask.shape[0]) < rows.min() + 2)[:, None]  # its far end
+    chosen = search.Search(outlines, mask | sliver, shadow & ~sliver).run()
+    assert [sil.KINDS[outlines.kind[i]] for i in chosen] == ["truck"]
+    assert abs(outlines.depth[chosen[0]] - 34.0) < 1.0
