@@ -18,7 +18,7 @@ from traffic import camera_model as cm
 from traffic import lanes
 from traffic import perspective
 from traffic import silhouettes as sil
-from traffic.perspective import search
+from traffic.perspective import evidence, search
 from traffic.evaluation import iou_matrix
 
 W, H = 320, 180
@@ -316,3 +316,21 @@ def test_a_long_outline_pays_for_the_shadow_it_would_swallow():
     chosen = search.Search(outlines, mask | sliver, shadow & ~sliver).run()
     assert [sil.KINDS[outlines.kind[i]] for i in chosen] == ["truck"]
     assert abs(outlines.depth[chosen[0]] - 34.0) < 1.0
+
+
+def test_a_car_settles_where_its_glass_is():
+    """Two white cars one behind the other in a lane, touching in the image,
+    their windows dark glass.  A car chosen between them, half a car off,
+    explains as much of the queue wherever it settles along it; where its
+    cabin's glass falls on the dark windows is where a car stands."""
+    white, glass = (225, 225, 225), (30, 34, 40)
+    car = [(0.0, 0.9, 1.8, 1.0, white), (0.9, 1.5, 1.8, 0.55, glass), (1.48, 1.5, 1.8, 0.55, white)]
+    frame, road, _ = _heavy_scene([("car", 1.8, 24.0, car), ("car", 1.8, 29.0, car)])
+    outlines = perspective.perspective_camera(MODEL, road).silhouettes
+    mask, unsure, light = evidence.frame_evidence(frame, road)
+    far = (outlines.across - 1.8) ** 2 + (outlines.depth - 26.5) ** 2
+    between = int(np.argmin(np.where(outlines.kind == sil.KINDS.index("car"), far, np.inf)))
+    blind = search.settle(outlines, [between], mask, unsure)
+    seeing = search.settle(outlines, [between], mask, unsure, evidence.dark_pixels(mask, light, road))
+    assert abs(outlines.depth[seeing[0]] - 24.0) < 0.3
+    assert abs(outlines.depth[blind[0]] - 24.0) > 0.5  # what the outline alone settles on

@@ -110,6 +110,28 @@ class Silhouettes:
         return _span_pixels(*_spans(uv, box, self.shape)[1:])
 
 
+    def glass(self, index, prefix):
+        """For car outlines ``index``: (pixels of ``row_prefix``'s mask in
+        the glass of the car's cabin as the camera sees it, that glass's
+        area): the cabin above the beltline (side and end windows, the
+        windscreen or rear window) less its roof."""
+        length, width, height = cm.SIZES_M["car"]
+        x, y = self.across[index], self.depth[index]
+        cabin = (length * CAR_CABIN, width, height * (1 - CAR_BELTLINE))
+        roof = (length * CAR_CABIN, width, 0.0)
+        out = []
+        for size, base in ((cabin, height * CAR_BELTLINE), (roof, height)):
+            uv, _ = _project_boxes(self.model, x, y, (size,), base=base)
+            uv = uv[:, 0]
+            owner, rows, left, right = _spans(uv, np.concatenate([uv.min(axis=1), uv.max(axis=1)], axis=1),
+                                              self.shape)
+            out.append((np.bincount(owner, weights=prefix[rows, right] - prefix[rows, left],
+                                    minlength=len(index)),
+                        np.bincount(owner, weights=right - left, minlength=len(index))))
+        (cabin_in, cabin_area), (roof_in, roof_area) = out
+        return cabin_in - roof_in, cabin_area - roof_area
+
+
 def _span_pixels(rows, left, right):
     """(rows, columns) of the pixels of row spans: an index into a frame."""
     return np.repeat(rows, right - left), multi_arange(left, right)

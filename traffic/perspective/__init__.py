@@ -42,7 +42,7 @@ from traffic import lanes
 from traffic import silhouettes as sil
 from traffic.calibration import road_geometry, tagging_scale
 from traffic.colour import name_colour, pixel_names
-from traffic.perspective.evidence import frame_evidence, main_paint, white_balance
+from traffic.perspective.evidence import dark_pixels, frame_evidence, main_paint, white_balance
 from traffic.perspective.search import Search, settle, visible
 from traffic.records import Detection
 
@@ -153,17 +153,19 @@ def find_vehicles(pixels, road, camera, scale=1.0):
     each).
     """
     mask, unsure, frame = frame_evidence(pixels, road)
+    dark = dark_pixels(mask, frame, road)
     outlines = camera.silhouettes
     balanced = np.clip(frame * camera.white, 0, 255).astype(np.uint8)
     if camera.step > 1:
         mask = _blocks(mask, camera.step) >= 0.5
         unsure = (_blocks(unsure, camera.step) >= 0.5) & ~mask
+        dark = (_blocks(dark, camera.step) >= 0.5) & mask
         balanced = _blocks(balanced, camera.step).round().astype(np.uint8)
         scale = scale * camera.step
     chosen = Search(outlines, mask, unsure, balanced).run()
     if not chosen:
         return []
-    chosen = settle(outlines, chosen, mask, unsure)
+    chosen = settle(outlines, chosen, mask, unsure, dark)
     owner = visible(outlines, chosen, mask)
     found = []
     for n, i in enumerate(chosen):

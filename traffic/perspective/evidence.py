@@ -26,6 +26,7 @@ SHADOW_RATIO = (0.35, 0.9)  # darkening factors a shadow can have
 SHADOW_CHROMA_SPREAD = 0.1  # the channels' factors agree this closely
 SHADOW_BAND = 0.07  # around the frame's most common factor
 MIN_SHADOW_PIXELS = 50
+DARK_GLASS = 0.5  # a window seen from outside: under half the road's value
 FAINT_DIFFERENCE = 10  # grey levels: below background.FOREGROUND_THRESHOLD, above noise
 # The level (sRGB) white lane paint is named at: set on the tuning seeds (it
 # is also the generator's marking paint, so colour figures on generated
@@ -66,6 +67,13 @@ def frame_evidence(pixels, road):
     mask = ndimage.binary_fill_holes(mask)
     faint = bg._channel_max(frame - road.astype(np.int16)) > FAINT_DIFFERENCE
     return mask, (shadow | faint) & ~mask, frame
+
+
+def dark_pixels(mask, frame, road):
+    """Vehicle pixels (``mask``) of a frame at the road's light darker than
+    ``DARK_GLASS`` of the empty road's value there: glass, tyres, black
+    paint (a shadow on the road is not a vehicle pixel)."""
+    return mask & (frame.mean(axis=-1) < DARK_GLASS * road.mean(axis=-1))
 
 
 def vehicle_mask(pixels, road):
