@@ -51,8 +51,9 @@ class Silhouettes:
     the road point the vehicle is centred at (metres across and along the
     road), area (pixels inside the frame), whether the frame cuts the box,
     and row spans (row, first column, end column), ordered by outline,
-    outline i's being ``start[i]:start[i + 1]``; and the camera model they
-    were projected with."""
+    outline i's being ``start[i]:start[i + 1]``; the camera model they
+    were projected with; and for the cars, the row spans of their cabins
+    above the beltline and of their roofs (``glass``)."""
     kind: np.ndarray
     box: np.ndarray
     pixel_box: np.ndarray
@@ -66,6 +67,8 @@ class Silhouettes:
     right: np.ndarray
     model: cm.CameraModel
     shape: tuple  # (H, W) of the frames
+    cabins: "SpanSet" = None
+    roofs: "SpanSet" = None
 
     def __len__(self):
         return len(self.kind)
@@ -115,21 +118,48 @@ class Silhouettes:
         the glass of the car's cabin as the camera sees it, that glass's
         area): the cabin above the beltline (side and end windows, the
         windscreen or rear window) less its roof."""
-        length, width, height = cm.SIZES_M["car"]
-        x, y = self.across[index], self.depth[index]
-        cabin = (length * CAR_CABIN, width, height * (1 - CAR_BELTLINE))
-        roof = (length * CAR_CABIN, width, 0.0)
-        out = []
-        for size, base in ((cabin, height * CAR_BELTLINE), (roof, height)):
-            uv, _ = _project_boxes(self.model, x, y, (size,), base=base)
-            uv = uv[:, 0]
-            owner, rows, left, right = _spans(uv, np.concatenate([uv.min(axis=1), uv.max(axis=1)], axis=1),
-                                              self.shape)
-            out.append((np.bincount(owner, weights=prefix[rows, right] - prefix[rows, left],
-                                    minlength=len(index)),
-                        np.bincount(owner, weights=right - left, minlength=len(index))))
-        (cabin_in, cabin_area), (roof_in, roof_area) = out
+        (cabin_in, cabin_area), (roof_in, roof_area) = (
+            part.sums(index, prefix) for part in (self.cabins, self.roofs))
         return cabin_in - roof_in, cabin_area - roof_area
+
+
+@dataclasses.dataclass(frozen=True)
+class SpanSet:
+    """Row spans of one part of some of the outlines: outline i's are
+    ``start[at[i]]:start[at[i] + 1]`` (``at`` -1 where it has none)."""
+    at: np.ndarray
+    start: np.ndarray
+    rows: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+
+    def sums(self, index, prefix):
+        """(pixels of ``row_prefix``'s mask in the part of each of outlines
+        ``index``, the part's area)."""
+        at = self.at[index]
+        spans = multi_arange(self.start[at], self.start[at + 1])
+        owner = np.repeat(np.arange(len(index)), self.start[at + 1] - self.start[at])
+        rows, left, right = self.rows[spans], self.left[spans], self.right[spans]
+        return (np.bincount(owner, weights=prefix[rows, right] - prefix[rows, left], minlength=len(index)),
+                np.bincount(owner, weights=right - left, minlength=len(index)))
+
+
+def _car_glass(model, kind, across, depth, shape):
+    """SpanSets of the cars' cabins above the beltline and of their roofs
+    (their difference is the glass the camera sees)."""
+    length, width, height = cm.SIZES_M["car"]
+    cars = np.nonzero(kind == KINDS.index("car"))[0]
+    at = np.full(len(kind), -1)
+    at[cars] = np.arange(len(cars))
+    out = []
+    for size, base in (((length * CAR_CABIN, width, height * (1 - CAR_BELTLINE)), height * CAR_BELTLINE),
+                       ((length * CAR_CABIN, width, 0.0), height)):
+        uv, _ = _project_boxes(model, across[cars], depth[cars], (size,), base=base)
+        flat = uv[:, 0]
+        box = np.concatenate([flat.min(axis=1), flat.max(axis=1)], axis=1)
+        owner, rows, left, right = _chunked_spans(uv, box, shape)
+        out.append(SpanSet(at, np.searchsorted(owner, np.arange(len(cars) + 1)), rows, left, right))
+    return out
 
 
 def _span_pixels(rows, left, right):
@@ -235,6 +265,18 @@ def _outlines(model, x, y, kind):
     return uv, np.concatenate([flat.min(axis=1), flat.max(axis=1)], axis=1), ahead & whole_ahead
 
 
+def _chunked_spans(uv, box, shape):
+    """``_merged_spans`` of outlines (corners (N, P, 8, 2)), a chunk of
+    them at a time: the crossings take about 1 KB per span and part while
+    computed."""
+    heights = np.clip(np.ceil(box[:, 3]) - np.floor(box[:, 1]), 0, shape[0]) * uv.shape[1]
+    bounds = np.searchsorted(np.cumsum(heights), np.arange(0, heights.sum(), SPANS_PER_CHUNK))
+    bounds = np.unique(np.r_[bounds, len(box)])
+    found = [(a, _merged_spans(uv[a:b], box[a:b], shape)) for a, b in zip(np.r_[0, bounds[:-1]], bounds)]
+    return (np.concatenate([f[0] + a for a, f in found]),
+            *(np.concatenate([f[k] for _, f in found]) for k in (1, 2, 3)))
+
+
 def _merged_spans(uv, box, shape):
     """``_spans`` of outlines made of several parts (corners (N, P, 8, 2)):
     in each row, from the leftmost to the rightmost column any part covers
@@ -294,15 +336,11 @@ def silhouettes(model, shape, x_range=None, lane_centres=()):
         boxes.append(box)
         acrosses.append(across[seen])
         depths.append(depth[seen])
-        # in chunks: the crossings take about 1 KB per span and part while computed
-        heights = np.clip(np.ceil(box[:, 3]) - np.floor(box[:, 1]), 0, h) * uv.shape[1]
-        bounds = np.searchsorted(np.cumsum(heights), np.arange(0, heights.sum(), SPANS_PER_CHUNK))
-        bounds = np.unique(np.r_[bounds, len(box)])
-        for a, b in zip(np.r_[0, bounds[:-1]], bounds):
-            owner, rows, left, right = _merged_spans(uv[a:b], box[a:b], shape)
-            spans.append((owner + offset + a, rows, left, right))
+        owner, rows, left, right = _chunked_spans(uv, box, shape)
+        spans.append((owner + offset, rows, left, right))
         offset += len(box)
     kind, box = np.concatenate(kinds), np.concatenate(boxes)
+    cabins, roofs = _car_glass(model, kind, np.concatenate(acrosses), np.concatenate(depths), (h, w))
     owner, rows, left, right = (np.concatenate([p[k] for p in spans]) for k in range(4))
     n = len(kind)
     pixel_box = np.stack([np.clip(np.ceil(box[:, 0] - 0.5), 0, w), np.clip(np.ceil(box[:, 1] - 0.5), 0, h),
@@ -314,4 +352,4 @@ def silhouettes(model, shape, x_range=None, lane_centres=()):
         area=np.bincount(owner, weights=right - left, minlength=n),
         cut=(box[:, 0] < 0) | (box[:, 1] < 0) | (box[:, 2] > w) | (box[:, 3] > h),
         start=np.searchsorted(owner, np.arange(n + 1)), rows=rows, left=left, right=right,
-        model=model, shape=(h, w))
+        model=model, shape=(h, w), cabins=cabins, roofs=roofs)
