@@ -112,7 +112,6 @@ class Silhouettes:
         box = np.concatenate([uv.min(axis=1), uv.max(axis=1)], axis=1)
         return _span_pixels(*_spans(uv, box, self.shape)[1:])
 
-
     def glass(self, index, prefix):
         """For car outlines ``index``: (pixels of ``row_prefix``'s mask in
         the glass of the car's cabin as the camera sees it, that glass's
