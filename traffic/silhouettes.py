@@ -84,8 +84,7 @@ class Silhouettes:
     def sums(self, index, per_span):
         """Sums, for each of outlines ``index``, of ``per_span`` (a value
         for each span of ``spans(index)``, in order)."""
-        owner = np.repeat(np.arange(len(index)), self.start[index + 1] - self.start[index])
-        return np.bincount(owner, weights=per_span, minlength=len(index))
+        return _by_outline(self.start[index + 1] - self.start[index], per_span)
 
     def pixels(self, i):
         """(rows, columns) of outline i's pixels, row by row: an index into
@@ -137,10 +136,16 @@ class SpanSet:
         ``index``, the part's area)."""
         at = self.at[index]
         spans = multi_arange(self.start[at], self.start[at + 1])
-        owner = np.repeat(np.arange(len(index)), self.start[at + 1] - self.start[at])
-        rows, left, right = self.rows[spans], self.left[spans], self.right[spans]
-        return (np.bincount(owner, weights=prefix[rows, right] - prefix[rows, left], minlength=len(index)),
-                np.bincount(owner, weights=right - left, minlength=len(index)))
+        lengths = self.start[at + 1] - self.start[at]
+        return (_by_outline(lengths, span_sums(prefix, self, spans)),
+                _by_outline(lengths, self.right[spans] - self.left[spans]))
+
+
+def _by_outline(lengths, per_span):
+    """Sums of ``per_span`` over consecutive runs of ``lengths`` spans: one
+    per outline."""
+    owner = np.repeat(np.arange(len(lengths)), lengths)
+    return np.bincount(owner, weights=per_span, minlength=len(lengths))
 
 
 def _car_glass(model, kind, across, depth, shape):
@@ -194,7 +199,8 @@ def row_prefix(mask):
 
 
 def span_sums(prefix, sil, spans):
-    """Pixels of ``row_prefix``'s mask inside each span of ``spans``."""
+    """Pixels of ``row_prefix``'s mask inside each span of ``spans`` (of a
+    Silhouettes or a SpanSet)."""
     rows = sil.rows[spans]
     return prefix[rows, sil.right[spans]] - prefix[rows, sil.left[spans]]
 
