@@ -291,6 +291,12 @@ def test_a_bus_body_reaches_down_between_its_axles_and_a_trucks_load_does_not():
         assert found[j].type == kind and found[j].colour == "white", found[j]
 
 
+def _nearest(outlines, kind, x, y):
+    """The outline of ``kind`` whose road point is nearest (x, y)."""
+    far = (outlines.across - x) ** 2 + (outlines.depth - y) ** 2
+    return int(np.argmin(np.where(outlines.kind == sil.KINDS.index(kind), far, np.inf)))
+
+
 def test_a_long_outline_pays_for_the_shadow_it_would_swallow():
     """A truck's pixels, and past its far end its shadow (pixels that may
     be either vehicle or road) up to a sliver of the next vehicle.  Free
@@ -300,12 +306,8 @@ def test_a_long_outline_pays_for_the_shadow_it_would_swallow():
     the truck."""
     road = np.asarray(_road())
     outlines = perspective.perspective_camera(MODEL, road).silhouettes
-
-    def nearest(kind, x, y):
-        far = (outlines.across - x) ** 2 + (outlines.depth - y) ** 2
-        return int(np.argmin(np.where(outlines.kind == sil.KINDS.index(kind), far, np.inf)))
-    truck = nearest("truck", 5.4, 34.0)
-    longer = nearest("long truck", 5.4, 34.0 - 5.0 + 8.25)  # the same near end
+    truck = _nearest(outlines, "truck", 5.4, 34.0)
+    longer = _nearest(outlines, "long truck", 5.4, 34.0 - 5.0 + 8.25)  # the same near end
     mask = np.zeros(road.shape[:2], dtype=bool)
     mask[outlines.pixels(truck)] = True
     shadow = np.zeros_like(mask)
@@ -328,8 +330,7 @@ def test_a_car_settles_where_its_glass_is():
     frame, road, _ = _heavy_scene([("car", 1.8, 24.0, car), ("car", 1.8, 29.0, car)])
     outlines = perspective.perspective_camera(MODEL, road).silhouettes
     mask, unsure, light = evidence.frame_evidence(frame, road)
-    far = (outlines.across - 1.8) ** 2 + (outlines.depth - 26.5) ** 2
-    between = int(np.argmin(np.where(outlines.kind == sil.KINDS.index("car"), far, np.inf)))
+    between = _nearest(outlines, "car", 1.8, 26.5)
     blind = search.settle(outlines, [between], mask, unsure)
     seeing = search.settle(outlines, [between], mask, unsure, evidence.dark_pixels(mask, light, road))
     assert abs(outlines.depth[seeing[0]] - 24.0) < 0.3

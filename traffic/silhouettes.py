@@ -116,29 +116,28 @@ class Silhouettes:
         the glass of the car's cabin as the camera sees it, that glass's
         area): the cabin above the beltline (side and end windows, the
         windscreen or rear window) less its roof."""
-        (cabin_in, cabin_area), (roof_in, roof_area) = (
-            part.sums(index, prefix) for part in (self.cabins, self.roofs))
-        return cabin_in - roof_in, cabin_area - roof_area
+        return (self.cabins.counts(index, prefix) - self.roofs.counts(index, prefix),
+                self.cabins.area[index] - self.roofs.area[index])
 
 
 @dataclasses.dataclass(frozen=True)
 class SpanSet:
     """Row spans of one part of some of the outlines: outline i's are
-    ``start[at[i]]:start[at[i] + 1]`` (``at`` -1 where it has none)."""
+    ``start[at[i]]:start[at[i] + 1]`` (``at`` -1 where it has none), and
+    the part's area (pixels; 0 where it has none)."""
     at: np.ndarray
     start: np.ndarray
     rows: np.ndarray
     left: np.ndarray
     right: np.ndarray
+    area: np.ndarray
 
-    def sums(self, index, prefix):
-        """(pixels of ``row_prefix``'s mask in the part of each of outlines
-        ``index``, the part's area)."""
+    def counts(self, index, prefix):
+        """Pixels of ``row_prefix``'s mask in the part of each of outlines
+        ``index``."""
         at = self.at[index]
         spans = multi_arange(self.start[at], self.start[at + 1])
-        lengths = self.start[at + 1] - self.start[at]
-        return (_by_outline(lengths, span_sums(prefix, self, spans)),
-                _by_outline(lengths, self.right[spans] - self.left[spans]))
+        return _by_outline(self.start[at + 1] - self.start[at], span_sums(prefix, self, spans))
 
 
 def _by_outline(lengths, per_span):
@@ -162,7 +161,9 @@ def _car_glass(model, kind, across, depth, shape):
         flat = uv[:, 0]
         box = np.concatenate([flat.min(axis=1), flat.max(axis=1)], axis=1)
         owner, rows, left, right = _chunked_spans(uv, box, shape)
-        out.append(SpanSet(at, np.searchsorted(owner, np.arange(len(cars) + 1)), rows, left, right))
+        area = np.zeros(len(kind))
+        area[cars] = np.bincount(owner, weights=right - left, minlength=len(cars))
+        out.append(SpanSet(at, np.searchsorted(owner, np.arange(len(cars) + 1)), rows, left, right, area))
     return out
 
 

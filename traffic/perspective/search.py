@@ -64,8 +64,8 @@ class Search:
         fg = outlines.counts(sil.row_prefix(mask), pre)
         maybe = outlines.counts(sil.row_prefix(unsure), pre)
         area = outlines.area[pre]
-        long = ~np.isin(outlines.kind[pre], sil.SMALL_KINDS)
-        cost = EXPLAIN_BACKGROUND * (area - fg - maybe + UNSURE_UNDER_LONG * long * maybe)
+        small = np.isin(outlines.kind[pre], sil.SMALL_KINDS)
+        cost = EXPLAIN_BACKGROUND * (area - fg - maybe + UNSURE_UNDER_LONG * ~small * maybe)
         # the foreground left to explain only shrinks: an outline that does
         # not qualify now never will
         keep = (fg >= MIN_FILL * area) & (fg - cost >= MIN_GAIN * area)
@@ -74,7 +74,7 @@ class Search:
         self.cost = cost[keep]
         self.fg = fg[keep]
         self.box = outlines.pixel_box[self.live]
-        self.small = np.isin(outlines.kind[self.live], sil.SMALL_KINDS)
+        self.small = small[keep]
         self.alive = np.ones(len(self.live), dtype=bool)
         self.chosen = []
         # which outline goes first: a vehicle's sides are where its paint
