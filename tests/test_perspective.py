@@ -80,6 +80,24 @@ def test_a_dark_grey_vehicle_is_not_taken_for_a_shadow():
     assert mask[60:100, 60:140].mean() < 0.05
 
 
+def test_a_silver_car_a_little_brighter_than_the_road_is_a_vehicle():
+    """Silver paint on a light road differs from it by less than the
+    foreground threshold, but is brighter in every channel, which no shadow
+    is; the road's own noise, just as often brighter, is not a vehicle."""
+    rng = np.random.default_rng(4)
+    road = _road(rng)
+    frame = road.astype(np.float64)
+    frame[30:60, 40:70] += 8  # a silver car, 8 grey levels above the road
+    frame[70:100, 90:130] *= 0.5  # its shadow
+    frame = np.clip(frame + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8)
+    mask, maybe, _ = evidence.frame_evidence(frame, road)
+    assert mask[30:60, 40:70].mean() > 0.9
+    assert mask[70:100, 90:130].mean() < 0.05  # not the shadow
+    road_only = np.ones(mask.shape, dtype=bool)
+    road_only[28:62, 38:72] = road_only[68:102, 88:132] = False
+    assert mask[road_only].mean() < 0.01  # nor the noise
+
+
 def test_paint_is_named_against_the_lane_markings_whatever_the_light():
     """A white and a red vehicle on a road with white markings, in a frame
     taken in dim, warm light: named white and red, which the raw pixels are
