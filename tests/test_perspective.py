@@ -98,6 +98,23 @@ def test_a_silver_car_a_little_brighter_than_the_road_is_a_vehicle():
     assert mask[road_only].mean() < 0.01  # nor the noise
 
 
+@pytest.mark.parametrize("density", [0.1, 0.4, 0.7, 0.9])
+def test_the_masks_clean_up_is_scipys(density):
+    """The whole-array clean-up of the vehicle mask gives exactly scipy's
+    opening, closing and hole filling, edges of the frame included."""
+    from scipy import ndimage
+    rng = np.random.default_rng(int(density * 10))
+    for shape in [(7, 9), (60, 80), (45, 31)]:
+        mask = rng.random(shape) < density
+        mask[shape[0] // 3:shape[0] // 2, 2:-2] = True  # a solid piece...
+        mask[shape[0] // 3 + 1:shape[0] // 2 - 1, 4:-4] = False  # ... with a hole
+        assert np.array_equal(evidence._without_specks(mask),
+                              ndimage.binary_opening(mask, structure=np.ones((2, 2), dtype=bool)))
+        assert np.array_equal(evidence._gaps_closed(mask),
+                              ndimage.binary_closing(mask, structure=np.ones((3, 3), dtype=bool)))
+        assert np.array_equal(evidence._holes_filled(mask), ndimage.binary_fill_holes(mask))
+
+
 def test_paint_is_named_against_the_lane_markings_whatever_the_light():
     """A white and a red vehicle on a road with white markings, in a frame
     taken in dim, warm light: named white and red, which the raw pixels are

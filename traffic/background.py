@@ -65,6 +65,13 @@ def _channel_max(d):
     return np.maximum(np.maximum(d[..., 0], d[..., 1]), d[..., 2])
 
 
+def _channel_sum(d):
+    """The sum over the last axis (3 channels) of ``d``, in int16, as two
+    elementwise sums (see ``_channel_max``)."""
+    d = np.asarray(d, dtype=np.int16)
+    return d[..., 0] + d[..., 1] + d[..., 2]
+
+
 def channel_gains(pixels, reference):
     """Per-channel gain of a frame against a reference view of the same
     camera: the median ratio over the pixels, which the road, verges and sky
