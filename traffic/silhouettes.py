@@ -23,6 +23,7 @@ import numpy as np
 
 from traffic import camera_model as cm
 from traffic import lanes
+from traffic.evaluation import iou_matrix
 
 KINDS = ("car", "motorcycle", "bus", "truck", "long truck")
 SMALL_KINDS = (0, 1)  # indices of the kinds a long outline could be several of
@@ -79,7 +80,23 @@ class Silhouettes:
 
     def counts(self, prefix, index):
         """Pixels of ``row_prefix``'s mask inside each of outlines ``index``."""
-        return self.sums(index, span_sums(prefix, self, self.spans(index)))
+        return self.counts_each((prefix,), index)[0]
+
+    def counts_each(self, prefixes, index):
+        """``counts`` of each of several ``row_prefix``es, the spans of
+        outlines ``index`` gathered once."""
+        spans = self.spans(index)
+        owner = _owners(self.start[index + 1] - self.start[index])
+        return [np.bincount(owner, weights=span_sums(p, self, spans), minlength=len(index))
+                for p in prefixes]
+
+    def neighbours(self, i, overlap):
+        """The outlines of outline i's kind whose boxes overlap its box by
+        at least ``overlap`` (IoU), i among them."""
+        # the outlines are laid out kind after kind
+        first, end = np.searchsorted(self.kind, [self.kind[i], self.kind[i] + 1])
+        close = iou_matrix(self.pixel_box[i], self.pixel_box[first:end])[0] >= overlap
+        return first + np.nonzero(close)[0]
 
     def sums(self, index, per_span):
         """Sums, for each of outlines ``index``, of ``per_span`` (a value
@@ -140,11 +157,15 @@ class SpanSet:
         return _by_outline(self.start[at + 1] - self.start[at], span_sums(prefix, self, spans))
 
 
+def _owners(lengths):
+    """For consecutive runs of ``lengths`` spans, each span's run."""
+    return np.repeat(np.arange(len(lengths)), lengths)
+
+
 def _by_outline(lengths, per_span):
     """Sums of ``per_span`` over consecutive runs of ``lengths`` spans: one
     per outline."""
-    owner = np.repeat(np.arange(len(lengths)), lengths)
-    return np.bincount(owner, weights=per_span, minlength=len(lengths))
+    return np.bincount(_owners(lengths), weights=per_span, minlength=len(lengths))
 
 
 def _car_glass(model, kind, across, depth, shape):

@@ -8,7 +8,6 @@ import numpy as np
 from scipy import ndimage
 
 from traffic import silhouettes as sil
-from traffic.evaluation import iou_matrix
 from traffic.perspective.evidence import paint_share
 
 # The search's weights, set on the tuning seeds (never on a judged one):
@@ -61,8 +60,7 @@ class Search:
         total[1:, 1:] = mask.cumsum(axis=0).cumsum(axis=1)
         in_box = total[y1, x1] - total[y0, x1] - total[y1, x0] + total[y0, x0]
         pre = np.nonzero((in_box >= MIN_FILL * outlines.area) & (outlines.area >= 4))[0]
-        fg = outlines.counts(sil.row_prefix(mask), pre)
-        maybe = outlines.counts(sil.row_prefix(unsure), pre)
+        fg, maybe = outlines.counts_each((sil.row_prefix(mask), sil.row_prefix(unsure)), pre)
         area = outlines.area[pre]
         small = np.isin(outlines.kind[pre], sil.SMALL_KINDS)
         cost = EXPLAIN_BACKGROUND * (area - fg - maybe + UNSURE_UNDER_LONG * ~small * maybe)
@@ -188,26 +186,25 @@ def settle(outlines, chosen, mask, unsure, dark=None):
     car, given the frame's ``dark`` pixels, also where its glass is dark
     (``GLASS_WEIGHT``)."""
     cover = np.zeros(mask.shape, dtype=np.int16)
-    for i in chosen:
-        cover[outlines.pixels(i)] += 1
+    pixels = [outlines.pixels(i) for i in chosen]
+    for at in pixels:
+        cover[at] += 1
     either, maybe = sil.row_prefix(mask | unsure), sil.row_prefix(unsure)
     dark = None if dark is None else sil.row_prefix(dark)
-    boxes = outlines.pixel_box
     settled = list(chosen)
     for n, i in enumerate(settled):
-        cover[outlines.pixels(i)] -= 1  # the others' cover
+        cover[pixels[n]] -= 1  # the others' cover
         free = sil.row_prefix(mask & (cover == 0))
-        near = np.nonzero((outlines.kind == outlines.kind[i])
-                          & (iou_matrix(boxes[i], boxes)[0] >= SETTLE_OVERLAP))[0]
-        explained = outlines.counts(free, near)
-        road = outlines.area[near] - outlines.counts(either, near)
+        near = outlines.neighbours(i, SETTLE_OVERLAP)
+        explained, seen, shadowed = outlines.counts_each((free, either, maybe), near)
+        road = outlines.area[near] - seen
         if outlines.kind[i] not in sil.SMALL_KINDS:
-            road = road + UNSURE_UNDER_LONG * outlines.counts(maybe, near)
+            road = road + UNSURE_UNDER_LONG * shadowed
         score = explained - EXPLAIN_BACKGROUND * road
         if dark is not None and sil.KINDS[outlines.kind[i]] == "car":
             score = score + GLASS_WEIGHT * glass_support(outlines, near, dark)
         best = near[int(np.argmax(score))]
-        cover[outlines.pixels(best)] += 1
+        cover[pixels[n] if best == i else outlines.pixels(best)] += 1
         settled[n] = best
     return settled
 
