@@ -70,6 +70,11 @@ class Silhouettes:
     shape: tuple  # (H, W) of the frames
     cabins: "SpanSet" = None
     roofs: "SpanSet" = None
+    left_at: np.ndarray = None  # the spans' ends in a flattened row_prefix
+    right_at: np.ndarray = None
+
+    def __post_init__(self):
+        _flatten_spans(self, self.shape[1])
 
     def __len__(self):
         return len(self.kind)
@@ -148,6 +153,12 @@ class SpanSet:
     left: np.ndarray
     right: np.ndarray
     area: np.ndarray
+    width: int  # of the frames
+    left_at: np.ndarray = None  # as Silhouettes'
+    right_at: np.ndarray = None
+
+    def __post_init__(self):
+        _flatten_spans(self, self.width)
 
     def counts(self, index, prefix):
         """Pixels of ``row_prefix``'s mask in the part of each of outlines
@@ -184,7 +195,8 @@ def _car_glass(model, kind, across, depth, shape):
         owner, rows, left, right = _chunked_spans(uv, box, shape)
         area = np.zeros(len(kind))
         area[cars] = np.bincount(owner, weights=right - left, minlength=len(cars))
-        out.append(SpanSet(at, np.searchsorted(owner, np.arange(len(cars) + 1)), rows, left, right, area))
+        out.append(SpanSet(at, np.searchsorted(owner, np.arange(len(cars) + 1)), rows, left, right, area,
+                           shape[1]))
     return out
 
 
@@ -220,11 +232,20 @@ def row_prefix(mask):
     return out
 
 
+def _flatten_spans(spans, width):
+    """Set a Silhouettes' or SpanSet's ``left_at`` and ``right_at``: where
+    its spans' ends are in a flattened ``row_prefix`` of frames ``width``
+    wide (one gather per end, not two)."""
+    start = spans.rows.astype(np.int64) * (width + 1)
+    object.__setattr__(spans, "left_at", start + spans.left)
+    object.__setattr__(spans, "right_at", start + spans.right)
+
+
 def span_sums(prefix, sil, spans):
     """Pixels of ``row_prefix``'s mask inside each span of ``spans`` (of a
     Silhouettes or a SpanSet)."""
-    rows = sil.rows[spans]
-    return prefix[rows, sil.right[spans]] - prefix[rows, sil.left[spans]]
+    flat = prefix.ravel()
+    return flat[sil.right_at[spans]] - flat[sil.left_at[spans]]
 
 
 def _anchors(model, shape, x_range, lane_centres=()):
