@@ -213,16 +213,9 @@ def multi_arange(starts, stops):
     without the Python loop."""
     starts, stops = np.asarray(starts, dtype=np.int64), np.asarray(stops, dtype=np.int64)
     counts = np.maximum(stops - starts, 0)
-    total = int(counts.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
     ends = np.cumsum(counts)
-    steps = np.ones(total, dtype=np.int64)
-    first = ends - counts
-    nonempty = counts > 0
-    steps[first[nonempty]] = starts[nonempty] - np.concatenate(
-        [[0], (starts + counts - 1)[nonempty][:-1]])
-    return np.cumsum(steps)
+    total = int(ends[-1]) if len(ends) else 0
+    return np.arange(total, dtype=np.int64) + np.repeat(starts - (ends - counts), counts)
 
 
 def row_prefix(mask):
