@@ -234,6 +234,12 @@ def _flatten_spans(spans, width):
     object.__setattr__(spans, "right_at", start + spans.right)
 
 
+def refresh_rows(prefix, rows, y0):
+    """Bring a mask's ``row_prefix`` up to date after the mask changed in
+    rows y0 to y0 + len(rows) only: ``rows`` are its new rows there."""
+    np.cumsum(rows, axis=1, out=prefix[y0:y0 + len(rows), 1:])
+
+
 def span_sums(prefix, sil, spans):
     """Pixels of ``row_prefix``'s mask inside each span of ``spans`` (of a
     Silhouettes or a SpanSet)."""

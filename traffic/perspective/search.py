@@ -55,12 +55,13 @@ class Search:
 
     def __init__(self, outlines, mask, unsure, paint=None):
         self.s, self.free, self.paint = outlines, mask.copy(), paint
+        self.prefix = sil.row_prefix(mask)  # of free
         x0, y0, x1, y1 = outlines.pixel_box.T
         total = np.zeros((mask.shape[0] + 1, mask.shape[1] + 1), dtype=np.int32)
         total[1:, 1:] = mask.cumsum(axis=0).cumsum(axis=1)
         in_box = total[y1, x1] - total[y0, x1] - total[y1, x0] + total[y0, x0]
         pre = np.nonzero((in_box >= MIN_FILL * outlines.area) & (outlines.area >= 4))[0]
-        fg, maybe = outlines.counts_each((sil.row_prefix(mask), sil.row_prefix(unsure)), pre)
+        fg, maybe = outlines.counts_each((self.prefix, sil.row_prefix(unsure)), pre)
         area = outlines.area[pre]
         small = np.isin(outlines.kind[pre], sil.SMALL_KINDS)
         cost = EXPLAIN_BACKGROUND * (area - fg - maybe + UNSURE_UNDER_LONG * ~small * maybe)
@@ -96,17 +97,18 @@ class Search:
         self.chosen.append(j)
         self.free[self.s.pixels(self.live[j])] = False
         x0, y0, x1, y1 = self.box[j]
+        sil.refresh_rows(self.prefix, self.free[y0:y1], y0)
         b = self.box
         hit = np.nonzero(self.alive & (b[:, 0] < x1) & (b[:, 2] > x0) & (b[:, 1] < y1) & (b[:, 3] > y0))[0]
         if len(hit):
-            self.fg[hit] = self.s.counts(sil.row_prefix(self.free), self.live[hit])
+            self.fg[hit] = self.s.counts(self.prefix, self.live[hit])
             self.alive[hit] = self.fg[hit] - self.cost[hit] >= MIN_GAIN * self.area[hit]
 
     def state(self):
-        return self.free.copy(), self.fg.copy(), self.alive.copy(), list(self.chosen)
+        return self.free.copy(), self.fg.copy(), self.alive.copy(), list(self.chosen), self.prefix.copy()
 
     def restore(self, state):
-        self.free, self.fg, self.alive, self.chosen = state
+        self.free, self.fg, self.alive, self.chosen, self.prefix = state
 
     def _one_body(self, j, free):
         """Is what a long outline would explain mostly one paint (a bus, a
@@ -192,9 +194,12 @@ def settle(outlines, chosen, mask, unsure, dark=None):
     either, maybe = sil.row_prefix(mask | unsure), sil.row_prefix(unsure)
     dark = None if dark is None else sil.row_prefix(dark)
     settled = list(chosen)
+    free = sil.row_prefix(mask & (cover == 0))
+    boxes = outlines.pixel_box
     for n, i in enumerate(settled):
         cover[pixels[n]] -= 1  # the others' cover
-        free = sil.row_prefix(mask & (cover == 0))
+        _, y0, _, y1 = boxes[i]
+        sil.refresh_rows(free, mask[y0:y1] & (cover[y0:y1] == 0), y0)
         near = outlines.neighbours(i, SETTLE_OVERLAP)
         explained, seen, shadowed = outlines.counts_each((free, either, maybe), near)
         road = outlines.area[near] - seen
@@ -205,6 +210,8 @@ def settle(outlines, chosen, mask, unsure, dark=None):
             score = score + GLASS_WEIGHT * glass_support(outlines, near, dark)
         best = near[int(np.argmax(score))]
         cover[pixels[n] if best == i else outlines.pixels(best)] += 1
+        _, y0, _, y1 = boxes[best]
+        sil.refresh_rows(free, mask[y0:y1] & (cover[y0:y1] == 0), y0)
         settled[n] = best
     return settled
 
