@@ -31,7 +31,9 @@ FAINT_DIFFERENCE = 10  # grey levels: below background.FOREGROUND_THRESHOLD, abo
 # No shadow brightens the road: a pixel brighter than the empty road in every
 # channel, by this many times the frame's noise, is a vehicle's paint however
 # close its grey is to the road's (a silver car on concrete).  (Set on seeds
-# 101-106: 2 raised recall on each, 1.5 and 3 less; see frame_evidence.)
+# 101-106: 2 raised recall on each, 1.5 did about as well, 2.5 and 3 less;
+# then checked on seeds 111-114, which no tuning run had used: recall up on
+# each.)
 BRIGHTER_NOISE = 2.0
 MIN_BRIGHTER = 2.0  # grey levels: the frame and the road are each rounded to a level
 # The level (sRGB) white lane paint is named at: set on the tuning seeds (it
