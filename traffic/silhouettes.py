@@ -138,7 +138,7 @@ class Silhouettes:
         the glass of the car's cabin as the camera sees it, that glass's
         area): the cabin above the beltline (side and end windows, the
         windscreen or rear window) less its roof."""
-        return (self.cabins.counts(index, prefix) - self.roofs.counts(index, prefix),
+        return (self.cabins.counts(prefix, index) - self.roofs.counts(prefix, index),
                 self.cabins.area[index] - self.roofs.area[index])
 
 
@@ -160,7 +160,7 @@ class SpanSet:
     def __post_init__(self):
         _flatten_spans(self, self.width)
 
-    def counts(self, index, prefix):
+    def counts(self, prefix, index):
         """Pixels of ``row_prefix``'s mask in the part of each of outlines
         ``index``."""
         at = self.at[index]
