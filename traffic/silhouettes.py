@@ -70,8 +70,9 @@ class Silhouettes:
     shape: tuple  # (H, W) of the frames
     cabins: "SpanSet" = None
     roofs: "SpanSet" = None
-    left_at: np.ndarray = None  # the spans' ends in a flattened row_prefix
-    right_at: np.ndarray = None
+    # derived: the spans' ends in a flattened row_prefix (_flatten_spans)
+    left_at: np.ndarray = dataclasses.field(init=False, repr=False, compare=False)
+    right_at: np.ndarray = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         _flatten_spans(self, self.shape[1])
@@ -154,8 +155,8 @@ class SpanSet:
     right: np.ndarray
     area: np.ndarray
     width: int  # of the frames
-    left_at: np.ndarray = None  # as Silhouettes'
-    right_at: np.ndarray = None
+    left_at: np.ndarray = dataclasses.field(init=False, repr=False, compare=False)  # as Silhouettes'
+    right_at: np.ndarray = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         _flatten_spans(self, self.width)

@@ -195,11 +195,14 @@ def settle(outlines, chosen, mask, unsure, dark=None):
     dark = None if dark is None else sil.row_prefix(dark)
     settled = list(chosen)
     free = sil.row_prefix(mask & (cover == 0))
-    boxes = outlines.pixel_box
+
+    def refresh_free(i):  # free, in outline i's rows, after the cover changed there
+        _, y0, _, y1 = outlines.pixel_box[i]
+        sil.refresh_rows(free, mask[y0:y1] & (cover[y0:y1] == 0), y0)
+
     for n, i in enumerate(settled):
         cover[pixels[n]] -= 1  # the others' cover
-        _, y0, _, y1 = boxes[i]
-        sil.refresh_rows(free, mask[y0:y1] & (cover[y0:y1] == 0), y0)
+        refresh_free(i)
         near = outlines.neighbours(i, SETTLE_OVERLAP)
         explained, seen, shadowed = outlines.counts_each((free, either, maybe), near)
         road = outlines.area[near] - seen
@@ -210,8 +213,7 @@ def settle(outlines, chosen, mask, unsure, dark=None):
             score = score + GLASS_WEIGHT * glass_support(outlines, near, dark)
         best = near[int(np.argmax(score))]
         cover[pixels[n] if best == i else outlines.pixels(best)] += 1
-        _, y0, _, y1 = boxes[best]
-        sil.refresh_rows(free, mask[y0:y1] & (cover[y0:y1] == 0), y0)
+        refresh_free(best)
         settled[n] = best
     return settled
 
