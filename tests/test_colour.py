@@ -13,6 +13,14 @@ def test_oklab_of_white_black_and_red():
     assert abs(float(rgb_to_oklch(np.array([255, 0, 0]))[2]) - 29.23) < 0.05
 
 
+def test_eight_bit_pixels_are_decoded_to_the_same_values_as_any_other_integers():
+    # 8-bit pixels are decoded by table lookup; every level must give what
+    # the sRGB formula gives any other integer (or float) array
+    levels = np.stack(np.meshgrid(np.arange(256), [0, 128, 255], [7, 200], indexing="ij"), -1)
+    for got, expected in zip(rgb_to_oklch(levels.astype(np.uint8)), rgb_to_oklch(levels)):
+        np.testing.assert_array_equal(got, expected)
+
+
 @pytest.mark.parametrize("name", COLOURS)
 def test_every_reference_colour_names_itself(name):
     patch = np.full((6, 6, 3), COLOUR_RGB[name], dtype=np.uint8)

@@ -36,11 +36,22 @@ CHROMATIC_SHARE = 0.2
 LIT_QUANTILE = 75  # the lit side of a vehicle: its brighter quarter of pixels
 NEUTRALS = frozenset({"white", "silver", "grey", "black"})
 _INDEX = {name: i for i, name in enumerate(COLOURS)}
+_SECTOR_BOUNDS = np.array([b for b, _ in HUE_SECTORS])
+_SECTOR_NAMES = np.array([_INDEX.get(n, _INDEX["orange"]) for _, n in HUE_SECTORS])
+
+
+def _decode_srgb(rgb):
+    c = np.asarray(rgb, dtype=np.float64) / 255.0
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+_LINEAR_LEVELS = _decode_srgb(np.arange(256))  # the same values, looked up for 8-bit pixels
 
 
 def _linear(rgb):
-    c = np.asarray(rgb, dtype=np.float64) / 255.0
-    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    if isinstance(rgb, np.ndarray) and rgb.dtype == np.uint8:
+        return _LINEAR_LEVELS[rgb]
+    return _decode_srgb(rgb)
 
 
 def rgb_to_oklch(rgb):
@@ -58,9 +69,8 @@ def _pixel_names(lightness, chroma, hue):
     neutral = chroma < NEUTRAL_CHROMA
     for limit, name in reversed(NEUTRAL_LIGHTNESS):
         names[neutral & (lightness < limit)] = _INDEX[name]
-    sector = np.searchsorted(np.array([b for b, _ in HUE_SECTORS]), hue, side="right")
-    sector_names = np.array([_INDEX.get(n, _INDEX["orange"]) for _, n in HUE_SECTORS])
-    names[~neutral] = sector_names[np.minimum(sector[~neutral], len(HUE_SECTORS) - 1)]
+    sector = np.searchsorted(_SECTOR_BOUNDS, hue, side="right")
+    names[~neutral] = _SECTOR_NAMES[np.minimum(sector[~neutral], len(HUE_SECTORS) - 1)]
     warmish = ~neutral & (hue >= HUE_SECTORS[0][0]) & (hue < HUE_SECTORS[2][0])
     beige = warmish & (chroma < BEIGE["max_chroma"]) & (lightness >= BEIGE["min_lightness"])
     names[beige] = _INDEX["beige"]

@@ -49,8 +49,9 @@ def shadow_mask(frame, road, foreground):
     rows, cols = np.nonzero(foreground)  # only they can be: a few tenths of the frame at most
     ratio = ((frame[rows, cols].astype(np.float32) + 1.0)
              / (road[rows, cols].astype(np.float32) + 1.0))
-    mean = ratio.mean(axis=-1)
-    spread = (ratio.max(axis=-1) - ratio.min(axis=-1)) / np.maximum(mean, 1e-6)
+    r, g, b = ratio[:, 0], ratio[:, 1], ratio[:, 2]  # channel by channel: far cheaper than along axis -1
+    mean = (r + g + b) / np.float32(3)
+    spread = (np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)) / np.maximum(mean, 1e-6)
     candidate = ((mean >= SHADOW_RATIO[0]) & (mean <= SHADOW_RATIO[1])
                  & (spread <= SHADOW_CHROMA_SPREAD))
     shadow = np.zeros(foreground.shape, dtype=bool)

@@ -153,8 +153,9 @@ def side_edges(image):
     neighbour: the largest step over the channels, a step of EDGE_FULL or
     more a whole edge."""
     p = image.astype(np.int16)
+    step = np.abs(p[:, 1:] - p[:, :-1])
     steps = np.zeros(p.shape[:2], dtype=np.float32)
-    steps[:, 1:] = np.abs(p[:, 1:] - p[:, :-1]).max(axis=-1)
+    steps[:, 1:] = np.maximum(np.maximum(step[..., 0], step[..., 1]), step[..., 2])
     return np.minimum(steps / EDGE_FULL, 1.0)
 
 
