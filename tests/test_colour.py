@@ -1,7 +1,10 @@
 import numpy as np
 import pytest
 
-from traffic.colour import NEUTRALS, colour_votes, name_colour, rgb_to_oklch
+from hypothesis import given, strategies as st
+from hypothesis.extra import numpy as hnp
+
+from traffic.colour import NEUTRALS, _percentile, colour_votes, name_colour, rgb_to_oklch
 from traffic.vocabulary import COLOUR_RGB, COLOURS
 
 
@@ -19,6 +22,12 @@ def test_eight_bit_pixels_are_decoded_to_the_same_values_as_any_other_integers()
     levels = np.stack(np.meshgrid(np.arange(256), [0, 128, 255], [7, 200], indexing="ij"), -1)
     for got, expected in zip(rgb_to_oklch(levels.astype(np.uint8)), rgb_to_oklch(levels)):
         np.testing.assert_array_equal(got, expected)
+
+
+@given(hnp.arrays(np.float64, st.integers(1, 60), elements=st.floats(0, 1)),
+       st.sampled_from([0, 25, 50, 75, 90, 100]))
+def test_the_lit_level_is_numpys_percentile(values, q):
+    assert _percentile(values, q) == np.percentile(values, q)
 
 
 @pytest.mark.parametrize("name", COLOURS)

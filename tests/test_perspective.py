@@ -115,6 +115,19 @@ def test_the_masks_clean_up_is_scipys(density):
         assert np.array_equal(evidence._holes_filled(mask), ndimage.binary_fill_holes(mask))
 
 
+@pytest.mark.parametrize("spread", [1, 4, 60, 255])
+def test_the_frames_noise_is_its_median_absolute_deviation(spread):
+    """The counted medians give numpy's medians exactly, odd and even
+    counts, half-way medians and all."""
+    rng = np.random.default_rng(spread)
+    for shape in [(1, 1, 3), (2, 3, 3), (7, 10, 3), (60, 81, 3)]:
+        difference = rng.integers(-spread, spread + 1, shape).astype(np.int16)
+        level = bg._channel_sum(difference)
+        assert evidence.frame_noise(difference) == 1.4826 * float(
+            np.median(np.abs(level - np.median(level)))) / 3
+        assert evidence._median_of_integers(level) == np.median(level)
+
+
 def test_paint_is_named_against_the_lane_markings_whatever_the_light():
     """A white and a red vehicle on a road with white markings, in a frame
     taken in dim, warm light: named white and red, which the raw pixels are

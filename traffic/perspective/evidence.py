@@ -71,8 +71,20 @@ def frame_noise(difference):
     channel): a robust standard deviation (1.4826 median absolute
     deviations) of the channels' mean, which the road - most of any frame -
     decides, not the vehicles."""
-    level = bg._channel_sum(difference)  # three times the mean
-    return 1.4826 * float(np.median(np.abs(level - np.median(level)))) / 3
+    level = bg._channel_sum(difference).astype(np.int32)  # three times the mean
+    twice = int(2 * _median_of_integers(level))  # a whole number: the median may be half-way
+    return 1.4826 * (_median_of_integers(np.abs(2 * level - twice)) / 2) / 3
+
+
+def _median_of_integers(values):
+    """``np.median`` of an integer array, the same float, found by counting
+    the values rather than by partitioning them (a frame's worth, twice per
+    frame)."""
+    low = int(values.min())
+    count = np.cumsum(np.bincount((values - low).ravel()))
+    # the middle value, or the two middle values' mean, as numpy takes it
+    below, above = np.searchsorted(count, [(count[-1] - 1) // 2, count[-1] // 2], side="right")
+    return (float(below + low) + float(above + low)) / 2
 
 
 def brighter_pixels(difference):

@@ -171,14 +171,14 @@ def edge_support(outlines, index, edges):
     return outlines.sums(index, at) / np.maximum(outlines.start[index + 1] - outlines.start[index], 1)
 
 
-def glass_support(outlines, index, dark):
-    """For car outlines ``index``: the dark pixels (``row_prefix`` of
-    ``dark``) in their cabin's glass beyond what the outline's dark share
-    elsewhere would put there (a black car's glass and paint are both
-    dark: no support)."""
+def glass_support(outlines, index, dark, dark_inside):
+    """For car outlines ``index``, which hold ``dark_inside`` dark pixels
+    (of ``row_prefix`` ``dark``): the dark pixels in their cabin's glass
+    beyond what the outline's dark share elsewhere would put there (a black
+    car's glass and paint are both dark: no support)."""
     in_glass, glass = outlines.glass(index, dark)
     rest = np.maximum(outlines.area[index] - glass, 1)
-    return in_glass - glass * (outlines.counts(dark, index) - in_glass) / rest
+    return in_glass - glass * (dark_inside - in_glass) / rest
 
 
 def settle(outlines, chosen, mask, unsure, dark=None):
@@ -205,13 +205,15 @@ def settle(outlines, chosen, mask, unsure, dark=None):
         cover[pixels[n]] -= 1  # the others' cover
         refresh_free(i)
         near = outlines.neighbours(i, SETTLE_OVERLAP)
-        explained, seen, shadowed = outlines.counts_each((free, either, maybe), near)
+        glassy = dark is not None and sil.KINDS[outlines.kind[i]] == "car"
+        explained, seen, shadowed, *inside = outlines.counts_each(
+            (free, either, maybe) + ((dark,) if glassy else ()), near)
         road = outlines.area[near] - seen
         if outlines.kind[i] not in sil.SMALL_KINDS:
             road = road + UNSURE_UNDER_LONG * shadowed
         score = explained - EXPLAIN_BACKGROUND * road
-        if dark is not None and sil.KINDS[outlines.kind[i]] == "car":
-            score = score + GLASS_WEIGHT * glass_support(outlines, near, dark)
+        if glassy:
+            score = score + GLASS_WEIGHT * glass_support(outlines, near, dark, inside[0])
         best = near[int(np.argmax(score))]
         cover[pixels[n] if best == i else outlines.pixels(best)] += 1
         refresh_free(best)
