@@ -25,6 +25,7 @@ from traffic.markings import RoadGeometry, calibrate, is_perspective
 from traffic.colour import name_colour
 from traffic.evaluation import match
 from traffic.imaging import decode_image, encode_jpeg
+from traffic.vocabulary import COLOURS
 
 SEED = 4711
 PRISM = os.environ.get("PRISM_BINARY") or shutil.which("prism")
@@ -149,6 +150,24 @@ def test_paint_is_named_against_the_lane_markings_whatever_the_light():
     assert name_colour(balanced[60:90, 90:130]) == "white"
     assert name_colour(balanced[110:140, 180:220]) == "red"
     assert name_colour(dim[60:90, 90:130]) != "white"  # what naming the raw pixels gives
+
+
+def test_a_white_body_in_light_and_shade_is_one_paint_a_queue_of_cars_is_not():
+    """A white truck's sunlit roof reads white and its shaded side silver:
+    one paint.  A queue of a red car, a blue car and a grey car is three;
+    grey (also the shade between a queue's cars) joins no family."""
+    white, silver = (245, 245, 243), (200, 200, 205)
+    truck = np.array([white] * 55 + [silver] * 40 + [(12, 12, 14)] * 30, dtype=np.uint8)
+    names, share = evidence.main_paint(truck)
+    assert {COLOURS[i] for i in names} == {"white", "silver"} and share == 1.0
+    assert evidence.main_paint(truck[:55])[0] == (COLOURS.index("white"),)
+    queue = np.array([(200, 35, 40)] * 40 + [(20, 40, 200)] * 35 + [(100, 100, 100)] * 30
+                     + [silver] * 10, dtype=np.uint8)
+    names, share = evidence.main_paint(queue)
+    assert names == (COLOURS.index("red"),) and share < 0.4
+    grey_and_silver = np.array([(100, 100, 100)] * 50 + [silver] * 40, dtype=np.uint8)
+    assert evidence.paint_share(grey_and_silver) == pytest.approx(50 / 90)
+    assert evidence.main_paint(np.zeros((5, 3), dtype=np.uint8)) == (None, None)  # black only
 
 
 @pytest.fixture(scope="module")

@@ -126,11 +126,12 @@ def heavy_type(outlines, i, n, owner, frame, seen):
     """The type, "bus" or "truck", of chosen outline i (the n-th chosen) of
     a bus or a truck, given ``visible``'s owners, the frame's
     (white-balanced) colours and those of the pixels it is seen at
-    (``seen``): a bus is one paint besides its glass, a truck's cab and load
-    are not; and where the side turned to the camera shows, a bus's body
-    reaches down between its axles, a truck's load does not.  Where that
-    side does not show, an outline longer than a bus is a truck."""
-    name, share = main_paint(seen)
+    (``seen``): a bus is one paint besides its glass (a ``SAME_PAINT``
+    family counting as one), a truck's cab and load are not; and where the
+    side turned to the camera shows, a bus's body reaches down between its
+    axles, a truck's load does not.  Where that side does not show, an
+    outline longer than a bus is a truck."""
+    names, share = main_paint(seen)
     if share is None or share < ONE_PAINT:
         return "truck"
     rows, cols = outlines.side_band(i, *UNDERBODY_M, BETWEEN_AXLES)
@@ -138,7 +139,7 @@ def heavy_type(outlines, i, n, owner, frame, seen):
     band = (at == n) | (at < 0)  # not hidden by a nearer vehicle
     if band.sum() < MIN_VISIBLE_PX:
         return "truck" if sil.KINDS[outlines.kind[i]] == "long truck" else "bus"
-    body = pixel_names(frame[rows[at == n], cols[at == n]]) == name  # the road is not its body
+    body = np.isin(pixel_names(frame[rows[at == n], cols[at == n]]), names)  # the road is not its body
     return "bus" if body.sum() >= LOW_BODY * band.sum() else "truck"
 
 

@@ -41,7 +41,8 @@ UNSURE_UNDER_LONG = 0.2
 GLASS_WEIGHT = 1.0
 PER_SMALL_VEHICLE = 0.2  # share of its area each car of a queue must explain beyond that
 SETTLE_OVERLAP = 0.3  # box IoU: how far a chosen vehicle may move when it settles
-LONG_PAINT = 0.5  # a bus or truck: the share of its most common paint
+LONG_PAINT = 0.55  # a bus or truck: the share of its most common paint (0.5 before white
+# and silver counted as one paint: evidence.SAME_PAINT)
 EDGE_WEIGHT = 0.2  # of its area: what an outline whose sides all lie on edges gains in the order
 EDGE_FULL = 40.0  # grey levels: a step this large between neighbours is a whole edge
 
