@@ -8,6 +8,7 @@ import numpy as np
 from scipy import ndimage
 
 from traffic import silhouettes as sil
+from traffic.evaluation import iou_matrix
 from traffic.perspective.evidence import paint_share
 
 # The search's weights, set on the tuning seeds (never on a judged one):
@@ -16,10 +17,12 @@ EXPLAIN_BACKGROUND = 3.5  # road pixels inside an outline cost this many vehicle
 # seeds 101-106, 2.5 and 4.0 less; 3.5 with the outlines of parts, where it
 # raised precision on each seed and recall on three (within 0.1 on the
 # others), 2.5 less, 4.0 about as much)
-MIN_GAIN = 0.35  # an outline must explain this share of its area, net of that cost
+MIN_GAIN = 0.25  # an outline must explain this share of its area, net of that cost
 # (0.4 before outlines kept to lanes, then 0.3; 0.35 with cars' outlines of
 # body and cabin, where it raised recall and precision on each of seeds
-# 101-106, 0.3 and 0.33 recall for precision, 0.4 precision for recall)
+# 101-106, 0.3 and 0.33 recall for precision, 0.4 precision for recall;
+# 0.25 once a rejected long outline's trial cars were put back, where 0.3
+# gave precision for recall and 0.2 recall for precision)
 MIN_FILL = 0.5  # outlines the foreground fills less than this are not considered
 # A pixel that may be either vehicle or road costs nothing under a car's or
 # motorcycle's outline (their shaded faces look just like a shadow, their
@@ -41,6 +44,11 @@ UNSURE_UNDER_LONG = 0.2
 GLASS_WEIGHT = 1.0
 PER_SMALL_VEHICLE = 0.2  # share of its area each car of a queue must explain beyond that
 SETTLE_OVERLAP = 0.3  # box IoU: how far a chosen vehicle may move when it settles
+# A long outline the cars inside it explain better rules out the long
+# outlines at about its place (box IoU at least this), not those further
+# along: a truck's own outline may still be chosen there.  (Set on seeds
+# 101-106 with MIN_GAIN 0.25: 0.4 and 0.7 less.)
+SAME_PLACE = 0.5
 LONG_PAINT = 0.55  # a bus or truck: the share of its most common paint (0.5 before white
 # and silver counted as one paint: evidence.SAME_PAINT)
 EDGE_WEIGHT = 0.2  # of its area: what an outline whose sides all lie on edges gains in the order
@@ -84,23 +92,29 @@ class Search:
                       EDGE_WEIGHT * self.area * edge_support(outlines, self.live, side_edges(paint)))
 
     def gains(self, among=None):
-        """What each outline would explain, net of the road it covers, plus
-        its sides' edge support (``EDGE_WEIGHT``): the greedy order; -inf
-        where it may not be chosen."""
-        g = self.fg - self.cost
-        g[~self.alive | (g < MIN_GAIN * self.area)] = -np.inf
-        if among is not None:
-            g[~among] = -np.inf
-        return g + self.order
+        """What each outline (or each of outlines ``among``, indices) would
+        explain, net of the road it covers, plus its sides' edge support
+        (``EDGE_WEIGHT``): the greedy order; -inf where it may not be
+        chosen."""
+        at = slice(None) if among is None else among
+        g = self.fg[at] - self.cost[at]
+        g[~self.alive[at] | (g < MIN_GAIN * self.area[at])] = -np.inf
+        return g + (self.order if np.isscalar(self.order) else self.order[at])
 
-    def take(self, j):
+    def take(self, j, among=None):
+        """Choose outline j; what is left to explain, and which outlines
+        still qualify, brought up to date among all of them, or among
+        outlines ``among`` (indices) alone: a trial whose state is put back
+        after it."""
         self.alive[j] = False
         self.chosen.append(j)
         self.free[self.s.pixels(self.live[j])] = False
         x0, y0, x1, y1 = self.box[j]
         sil.refresh_rows(self.prefix, self.free[y0:y1], y0)
-        b = self.box
-        hit = np.nonzero(self.alive & (b[:, 0] < x1) & (b[:, 2] > x0) & (b[:, 1] < y1) & (b[:, 3] > y0))[0]
+        if among is None:
+            hit = np.nonzero(self.alive & _overlap(self.box, x0, y0, x1, y1))[0]
+        else:
+            hit = among[self.alive[among] & _overlap(self.box[among], x0, y0, x1, y1)]
         if len(hit):
             self.fg[hit] = self.s.counts(self.prefix, self.live[hit])
             self.alive[hit] = self.fg[hit] - self.cost[hit] >= MIN_GAIN * self.area[hit]
@@ -121,9 +135,12 @@ class Search:
         return share is None or share >= LONG_PAINT
 
     def _small_inside(self, j):
+        """The cars and motorcycles (indices) whose boxes lie within
+        outline j's (to a pixel)."""
         x0, y0, x1, y1 = self.box[j]
         b = self.box
-        return self.small & (b[:, 0] >= x0 - 1) & (b[:, 2] <= x1 + 1) & (b[:, 1] >= y0 - 1) & (b[:, 3] <= y1 + 1)
+        return np.nonzero(self.small & (b[:, 0] >= x0 - 1) & (b[:, 2] <= x1 + 1)
+                          & (b[:, 1] >= y0 - 1) & (b[:, 3] <= y1 + 1))[0]
 
     def run(self):
         while True:
@@ -134,19 +151,35 @@ class Search:
             if self.small[j]:
                 self.take(j)
                 continue
-            before, inside, queue = self.state(), self._small_inside(j), 0.0
-            while True:
-                gs = self.gains(inside)
-                k = int(np.argmax(gs))
-                if not np.isfinite(gs[k]):
+            before, trial, queue = self.state(), self._small_inside(j), 0.0
+            while len(trial):
+                gs = self.gains(trial)
+                best = int(np.argmax(gs))
+                if not np.isfinite(gs[best]):
                     break
-                queue += gs[k] - PER_SMALL_VEHICLE * self.area[k]
-                self.take(k)
-            if g[j] >= queue and self._one_body(j, before[0]):
-                self.restore(before)
+                k = trial[best]
+                queue += gs[best] - PER_SMALL_VEHICLE * self.area[k]
+                self.take(k, trial)
+            accept = g[j] >= queue and self._one_body(j, before[0])
+            # either way the trial's cars are put back: where the queue
+            # explains it better, the search picks its cars again only if
+            # they are then the best it has, rather than committing to cars
+            # placed within the long box alone (over a truck, in pieces)
+            self.restore(before)
+            if accept:
                 self.take(j)
-            else:
-                self.alive[j] = False  # the queue explains it better
+            else:  # the queue explains it better
+                self.alive[self._same_place(j)] = False
+
+    def _same_place(self, j):
+        """Long outlines whose boxes overlap long outline j's by at least
+        SAME_PLACE (IoU), j among them."""
+        return ~self.small & (iou_matrix(self.box[j], self.box)[0] >= SAME_PLACE)
+
+
+def _overlap(boxes, x0, y0, x1, y1):
+    """Which of ``boxes`` (x0, y0, x1, y1; ends exclusive) overlap that box."""
+    return (boxes[:, 0] < x1) & (boxes[:, 2] > x0) & (boxes[:, 1] < y1) & (boxes[:, 3] > y0)
 
 
 def side_edges(image):
