@@ -151,25 +151,32 @@ class Search:
             if self.small[j]:
                 self.take(j)
                 continue
-            before, trial, queue = self.state(), self._small_inside(j), 0.0
-            while len(trial):
-                gs = self.gains(trial)
-                best = int(np.argmax(gs))
-                if not np.isfinite(gs[best]):
-                    break
-                k = trial[best]
-                queue += gs[best] - PER_SMALL_VEHICLE * self.area[k]
-                self.take(k, trial)
-            accept = g[j] >= queue and self._one_body(j, before[0])
-            # either way the trial's cars are put back: where the queue
-            # explains it better, the search picks its cars again only if
-            # they are then the best it has, rather than committing to cars
-            # placed within the long box alone (over a truck, in pieces)
-            self.restore(before)
-            if accept:
+            if self._one_body(j, self.free) and g[j] >= self._queue(j, g[j]):
                 self.take(j)
-            else:  # the queue explains it better
+            else:  # several paints, or the queue explains it better
                 self.alive[self._same_place(j)] = False
+
+    def _queue(self, j, enough):
+        """What the cars and motorcycles inside long outline j's box
+        explain, taken one by one, each less PER_SMALL_VEHICLE of its area
+        (a trial: stopped once it is more than ``enough``).  The state is
+        put back after it either way: where the queue explains it better,
+        the search picks its cars again only if they are then the best it
+        has, rather than committing to cars placed within the long box alone
+        (over a truck, in pieces)."""
+        before, trial, queue = self.state(), self._small_inside(j), 0.0
+        # each car adds at least MIN_GAIN - PER_SMALL_VEHICLE of its area: more
+        # than nothing, so past ``enough`` the answer cannot change
+        while len(trial) and queue <= enough:
+            gs = self.gains(trial)
+            best = int(np.argmax(gs))
+            if not np.isfinite(gs[best]):
+                break
+            k = trial[best]
+            queue += gs[best] - PER_SMALL_VEHICLE * self.area[k]
+            self.take(k, trial)
+        self.restore(before)
+        return queue
 
     def _same_place(self, j):
         """Long outlines whose boxes overlap long outline j's by at least
