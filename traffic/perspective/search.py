@@ -44,10 +44,10 @@ UNSURE_UNDER_LONG = 0.2
 GLASS_WEIGHT = 1.0
 PER_SMALL_VEHICLE = 0.2  # share of its area each car of a queue must explain beyond that
 SETTLE_OVERLAP = 0.3  # box IoU: how far a chosen vehicle may move when it settles
-# A long outline the cars inside it explain better rules out the long
-# outlines at about its place (box IoU at least this), not those further
-# along: a truck's own outline may still be chosen there.  (Set on seeds
-# 101-106 with MIN_GAIN 0.25: 0.4 and 0.7 less.)
+# A long outline turned down (several paints, or the cars inside it explain
+# it better) rules out the long outlines at about its place (box IoU at
+# least this), not those further along: a truck's own outline may still be
+# chosen there.  (Set on seeds 101-106 with MIN_GAIN 0.25: 0.4 and 0.7 less.)
 SAME_PLACE = 0.5
 LONG_PAINT = 0.55  # a bus or truck: the share of its most common paint (0.5 before white
 # and silver counted as one paint: evidence.SAME_PAINT)
