@@ -320,6 +320,26 @@ def test_a_long_outline_pays_for_the_shadow_it_would_swallow():
     assert abs(outlines.depth[chosen[0]] - 34.0) < 1.0
 
 
+def test_a_bus_first_taken_for_a_truck_settles_on_a_buss_outline():
+    """The search picks a vehicle's kind before its place is settled: a
+    bus whose pixels a truck's outline nearly covers may be taken for a
+    truck first.  Settling looks among the outlines of every long kind
+    near it, and the bus's own outline explains its pixels best."""
+    road = np.asarray(_road())
+    outlines = perspective.perspective_camera(MODEL, road).silhouettes
+    bus = _nearest(outlines, "bus", 5.4, 34.0)
+    truck = _nearest(outlines, "truck", 5.4, 34.0)
+    near = outlines.neighbours(truck, search.SETTLE_OVERLAP, search.HEAVY_KINDS)
+    assert {sil.KINDS[k] for k in outlines.kind[near]} == {"bus", "truck", "long truck"}
+    assert list(near) == sorted(near) and truck in near
+    assert set(outlines.neighbours(truck, search.SETTLE_OVERLAP)) <= set(near)
+    mask = np.zeros(road.shape[:2], dtype=bool)
+    mask[outlines.pixels(bus)] = True
+    (settled,) = search.settle(outlines, [truck], mask, np.zeros_like(mask))
+    assert sil.KINDS[outlines.kind[settled]] == "bus"
+    assert iou_matrix(outlines.box[settled], outlines.box[bus])[0, 0] >= 0.8
+
+
 def test_a_car_settles_where_its_glass_is():
     """Two white cars one behind the other in a lane, touching in the image,
     their windows dark glass.  A car chosen between them, half a car off,

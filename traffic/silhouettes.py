@@ -96,13 +96,17 @@ class Silhouettes:
         return [np.bincount(owner, weights=span_sums(p, self, spans), minlength=len(index))
                 for p in prefixes]
 
-    def neighbours(self, i, overlap):
-        """The outlines of outline i's kind whose boxes overlap its box by
-        at least ``overlap`` (IoU), i among them."""
-        # the outlines are laid out kind after kind
-        first, end = np.searchsorted(self.kind, [self.kind[i], self.kind[i] + 1])
-        close = iou_matrix(self.pixel_box[i], self.pixel_box[first:end])[0] >= overlap
-        return first + np.nonzero(close)[0]
+    def neighbours(self, i, overlap, kinds=None):
+        """The outlines of outline i's kind, or of ``kinds`` (indices into
+        KINDS, ascending), whose boxes overlap its box by at least
+        ``overlap`` (IoU), in order."""
+        near = []
+        for kind in (self.kind[i],) if kinds is None else kinds:
+            # the outlines are laid out kind after kind
+            first, end = np.searchsorted(self.kind, [kind, kind + 1])
+            close = iou_matrix(self.pixel_box[i], self.pixel_box[first:end])[0] >= overlap
+            near.append(first + np.nonzero(close)[0])
+        return np.concatenate(near)
 
     def sums(self, index, per_span):
         """Sums, for each of outlines ``index``, of ``per_span`` (a value

@@ -44,6 +44,7 @@ UNSURE_UNDER_LONG = 0.2
 GLASS_WEIGHT = 1.0
 PER_SMALL_VEHICLE = 0.2  # share of its area each car of a queue must explain beyond that
 SETTLE_OVERLAP = 0.3  # box IoU: how far a chosen vehicle may move when it settles
+HEAVY_KINDS = tuple(k for k in range(len(sil.KINDS)) if k not in sil.SMALL_KINDS)
 # A long outline turned down (several paints, or the cars inside it explain
 # it better) rules out the long outlines at about its place (box IoU at
 # least this), not those further along: a truck's own outline may still be
@@ -224,7 +225,8 @@ def glass_support(outlines, index, dark, dark_inside):
 
 def settle(outlines, chosen, mask, unsure, dark=None):
     """Each chosen vehicle moved, in turn and with the others kept where
-    they are, to the outline of its kind near it that best explains the
+    they are, to the outline of its kind (a bus's or truck's: of any long
+    kind) near it that best explains the
     foreground the others leave: greedy choice prefers an outline that also
     covers a neighbour's pixels, which its neighbour explains anyway.  A
     car, given the frame's ``dark`` pixels, also where its glass is dark
@@ -245,12 +247,15 @@ def settle(outlines, chosen, mask, unsure, dark=None):
     for n, i in enumerate(settled):
         cover[pixels[n]] -= 1  # the others' cover
         refresh_free(i)
-        near = outlines.neighbours(i, SETTLE_OVERLAP)
+        small = outlines.kind[i] in sil.SMALL_KINDS
+        # a bus or truck settles on the outline of any long kind that explains
+        # it best: its kind was chosen before its place was
+        near = outlines.neighbours(i, SETTLE_OVERLAP, None if small else HEAVY_KINDS)
         glassy = dark is not None and sil.KINDS[outlines.kind[i]] == "car"
         explained, seen, shadowed, *inside = outlines.counts_each(
             (free, either, maybe) + ((dark,) if glassy else ()), near)
         road = outlines.area[near] - seen
-        if outlines.kind[i] not in sil.SMALL_KINDS:
+        if not small:
             road = road + UNSURE_UNDER_LONG * shadowed
         score = explained - EXPLAIN_BACKGROUND * road
         if glassy:
