@@ -329,7 +329,7 @@ def test_a_bus_first_taken_for_a_truck_settles_on_a_buss_outline():
     outlines = perspective.perspective_camera(MODEL, road).silhouettes
     bus = _nearest(outlines, "bus", 5.4, 34.0)
     truck = _nearest(outlines, "truck", 5.4, 34.0)
-    near = outlines.neighbours(truck, search.SETTLE_OVERLAP, search.HEAVY_KINDS)
+    near = outlines.neighbours(truck, search.SETTLE_OVERLAP, sil.LONG_KINDS)
     assert {sil.KINDS[k] for k in outlines.kind[near]} == {"bus", "truck", "long truck"}
     assert list(near) == sorted(near) and truck in near
     assert set(outlines.neighbours(truck, search.SETTLE_OVERLAP)) <= set(near)

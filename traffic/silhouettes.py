@@ -27,6 +27,7 @@ from traffic.evaluation import iou_matrix
 
 KINDS = ("car", "motorcycle", "bus", "truck", "long truck")
 SMALL_KINDS = (0, 1)  # indices of the kinds a long outline could be several of
+LONG_KINDS = tuple(k for k in range(len(KINDS)) if k not in SMALL_KINDS)  # a bus's or a truck's
 MIN_CAR_PX = 3.0  # working pixels: farther than a car this small, no outlines
 ROAD_MARGIN_M = 1.0  # beyond the outermost markings a vehicle can still stand
 SPANS_PER_CHUNK = 100_000

@@ -180,7 +180,7 @@ def find_vehicles(pixels, road, camera, scale=1.0):
         if kind == "motorcycle" and not _alone(box, mask, seen):
             continue
         paint = balanced[seen]
-        if kind in ("bus", "truck", "long truck"):
+        if outlines.kind[i] in sil.LONG_KINDS:
             kind = heavy_type(outlines, i, n, owner, balanced, paint)
         found.append(Detection(
             type=kind, colour=name_colour(paint), score=round(float(seen.sum() / outlines.area[i]), 4),

@@ -44,7 +44,6 @@ UNSURE_UNDER_LONG = 0.2
 GLASS_WEIGHT = 1.0
 PER_SMALL_VEHICLE = 0.2  # share of its area each car of a queue must explain beyond that
 SETTLE_OVERLAP = 0.3  # box IoU: how far a chosen vehicle may move when it settles
-HEAVY_KINDS = tuple(k for k in range(len(sil.KINDS)) if k not in sil.SMALL_KINDS)
 # A long outline turned down (several paints, or the cars inside it explain
 # it better) rules out the long outlines at about its place (box IoU at
 # least this), not those further along: a truck's own outline may still be
@@ -126,13 +125,13 @@ class Search:
     def restore(self, state):
         self.free, self.fg, self.alive, self.chosen, self.prefix = state
 
-    def _one_body(self, j, free):
+    def _one_body(self, j):
         """Is what a long outline would explain mostly one paint (a bus, a
         truck's body), not the several paints of a queue of cars?"""
         if self.paint is None:
             return True
         at = self.s.pixels(self.live[j])
-        share = paint_share(self.paint[at][free[at]])
+        share = paint_share(self.paint[at][self.free[at]])  # what is left to explain
         return share is None or share >= LONG_PAINT
 
     def _small_inside(self, j):
@@ -152,7 +151,7 @@ class Search:
             if self.small[j]:
                 self.take(j)
                 continue
-            if self._one_body(j, self.free) and g[j] >= self._queue(j, g[j]):
+            if self._one_body(j) and g[j] >= self._queue(j, g[j]):
                 self.take(j)
             else:  # several paints, or the queue explains it better
                 self.alive[self._same_place(j)] = False
@@ -250,7 +249,7 @@ def settle(outlines, chosen, mask, unsure, dark=None):
         small = outlines.kind[i] in sil.SMALL_KINDS
         # a bus or truck settles on the outline of any long kind that explains
         # it best: its kind was chosen before its place was
-        near = outlines.neighbours(i, SETTLE_OVERLAP, None if small else HEAVY_KINDS)
+        near = outlines.neighbours(i, SETTLE_OVERLAP, None if small else sil.LONG_KINDS)
         glassy = dark is not None and sil.KINDS[outlines.kind[i]] == "car"
         explained, seen, shadowed, *inside = outlines.counts_each(
             (free, either, maybe) + ((dark,) if glassy else ()), near)
