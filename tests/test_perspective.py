@@ -261,6 +261,17 @@ def test_a_car_box_is_predicted_where_the_car_stands():
     assert y > 0 and 0 < x < 3
 
 
+def test_a_far_vehicle_is_judged_too_small_by_the_box_it_is_reported_with():
+    """The reported box covers every full-size pixel the outline touches; a
+    vehicle is typed where that box, not the float box inside it, reaches
+    MIN_BOX_PX on its shorter side."""
+    box = (10.3, 20.2, 14.7, 24.6)  # working pixels: 8.8 x 8.8 full-size at scale 2
+    reported = perspective.reported_box(box, 2.0)
+    assert reported == (20, 40, 30, 50)
+    assert min(reported[2] - reported[0], reported[3] - reported[1]) >= perspective.MIN_BOX_PX
+    assert perspective.reported_box((10.0, 20.0, 14.0, 24.0), 2.0) == (20, 40, 28, 48)
+
+
 def test_elevated_frames_are_tagged_better_than_by_the_top_down_tagger(elevated_cameras):
     """On the test seed's elevated cameras (queues of touching vehicles,
     shadows, changing light), the perspective tagger finds, with the right

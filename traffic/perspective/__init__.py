@@ -46,7 +46,7 @@ from traffic.perspective.evidence import dark_pixels, frame_evidence, main_paint
 from traffic.perspective.search import Search, settle, visible
 from traffic.records import Detection
 
-MIN_BOX_PX = 10  # full-size pixels: the shorter side a vehicle needs to be typed
+MIN_BOX_PX = 10  # full-size pixels: the shorter side of its reported box a vehicle needs to be typed
 ONE_PAINT = 0.6  # a bus: the share of its most common colour (glass aside)
 MIN_VISIBLE_PX = 3
 # A truck's load rides on a chassis over its wheels: on the side turned to
@@ -143,15 +143,24 @@ def heavy_type(outlines, i, n, owner, frame, seen):
     return "bus" if body.sum() >= LOW_BODY * band.sum() else "truck"
 
 
+def reported_box(box, scale):
+    """The box a vehicle is reported with, in full-size pixels, of its
+    outline's box (working pixels, float, exclusive) at ``scale`` full-size
+    pixels per working pixel: every pixel it touches (a far car is a few
+    pixels wide: rounding its ends would shave a pixel off each).  A vehicle
+    is too small to type by this box, the one its users see, not by the
+    float box inside it."""
+    return (math.floor(box[0] * scale), math.floor(box[1] * scale),
+            math.ceil(box[2] * scale), math.ceil(box[3] * scale))
+
+
 def find_vehicles(pixels, road, camera, scale=1.0):
     """Vehicles in one frame of a camera looking along the road.
 
     ``pixels`` and ``road`` are uint8 RGB at the working size and ``camera``
     its PerspectiveCamera at that size; ``scale`` is full-size pixels per
     working pixel.  Boxes are returned in full-size pixels: the box of the
-    whole vehicle, hidden parts included, every pixel it touches (a far
-    car is a few pixels wide: rounding its ends would shave a pixel off
-    each).
+    whole vehicle, hidden parts included (``reported_box``).
     """
     mask, unsure, frame = frame_evidence(pixels, road)
     dark = dark_pixels(mask, frame, road)
@@ -171,7 +180,8 @@ def find_vehicles(pixels, road, camera, scale=1.0):
     found = []
     for n, i in enumerate(chosen):
         box = outlines.box[i]
-        if outlines.cut[i] or min(box[2] - box[0], box[3] - box[1]) * scale < MIN_BOX_PX:
+        x0, y0, x1, y1 = reported_box(box, scale)
+        if outlines.cut[i] or min(x1 - x0, y1 - y0) < MIN_BOX_PX:
             continue
         seen = owner == n
         if seen.sum() < MIN_VISIBLE_PX:
@@ -184,8 +194,7 @@ def find_vehicles(pixels, road, camera, scale=1.0):
             kind = heavy_type(outlines, i, n, owner, balanced, paint)
         found.append(Detection(
             type=kind, colour=name_colour(paint), score=round(float(seen.sum() / outlines.area[i]), 4),
-            x0=math.floor(box[0] * scale), y0=math.floor(box[1] * scale),
-            x1=math.ceil(box[2] * scale), y1=math.ceil(box[3] * scale)))
+            x0=x0, y0=y0, x1=x1, y1=y1))
     return found
 
 
