@@ -114,3 +114,29 @@ def test_paint_keeps_its_name_in_shadow_and_in_a_low_sun():
             right += name_colour(_patch(rgb, np.array(LOW_SUN))) == name
             total += 2
     assert right >= 0.95 * total, (right, total)
+
+
+def _neutral(level, n):
+    return np.full((n, 3), level, dtype=np.uint8)
+
+
+def test_a_white_body_lit_only_on_its_roof_is_white_and_silver_paint_is_not():
+    """From a camera mounted high, a white car is white on its sunlit roof
+    and bonnet, less than a quarter of what it shows, and silver on its
+    shaded sides; silver paint lit the same way stays silver."""
+    lit, side, silver_lit = 240, 190, 205
+    lightness = lambda v: float(rgb_to_oklch(np.array([v, v, v]))[0])  # noqa: E731
+    assert lightness(lit) >= 0.875 > lightness(silver_lit) > lightness(side) >= 0.70
+    white_car = np.concatenate([_neutral(lit, 15), _neutral(side, 85)])
+    silver_car = np.concatenate([_neutral(silver_lit, 15), _neutral(side, 85)])
+    assert name_colour(white_car) == "white"
+    assert name_colour(silver_car) == "silver"
+    # the brighter quarter alone reads both as silver
+    assert name_colour(_neutral(side, 100)) == "silver"
+
+
+def test_a_black_cars_gloss_does_not_make_it_grey():
+    """Black and grey are read from the brighter quarter, not the brightest
+    tenth: a few glossy highlights leave a black car black."""
+    black_car = np.concatenate([_neutral(150, 12), _neutral(30, 88)])
+    assert name_colour(black_car) == "black"

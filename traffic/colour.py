@@ -34,8 +34,16 @@ BEIGE = {"max_chroma": 0.085, "min_lightness": 0.70}
 ORANGE_MIN_LIGHTNESS = 0.60  # of the lit pixels: darker is brown
 CHROMATIC_SHARE = 0.2
 LIT_QUANTILE = 75  # the lit side of a vehicle: its brighter quarter of pixels
+# White or silver: read from the brightest tenth.  A white body reads white
+# only on the faces turned to the light (from a camera mounted high, its roof
+# and bonnet: often less than a quarter of what it shows) and silver or grey
+# on the others; silver paint does not reach white even where lit.  Black
+# and grey stay read from the quarter: a black car's gloss would pass for
+# grey in its brightest tenth.
+WHITE_QUANTILE = 90
 NEUTRALS = frozenset({"white", "silver", "grey", "black"})
 _INDEX = {name: i for i, name in enumerate(COLOURS)}
+_WHITE_FROM = dict((name, limit) for limit, name in NEUTRAL_LIGHTNESS)["silver"]
 _SECTOR_BOUNDS = np.array([b for b, _ in HUE_SECTORS])
 _SECTOR_NAMES = np.array([_INDEX.get(n, _INDEX["orange"]) for _, n in HUE_SECTORS])
 
@@ -114,7 +122,8 @@ def name_colour(pixels):
     a small car can outnumber the paint.  So when at least CHROMATIC_SHARE of
     the pixels have a colour, the answer is the chromatic name with the most
     votes weighted by chroma (a saturated paint outweighs its greyish
-    reflections); otherwise the neutral name of the vehicle's lit pixels.
+    reflections); otherwise the neutral name of the vehicle's lit pixels
+    (white where its brightest tenth is: ``WHITE_QUANTILE``).
     Orange and brown are one hue family told apart by the lightness of its
     lit pixels.  Ties go to the earlier name in the vocabulary, so the answer
     is deterministic.  Raises ValueError on no pixels.
@@ -132,5 +141,8 @@ def name_colour(pixels):
             lit = _percentile(lightness[names == _INDEX["orange"]], LIT_QUANTILE)
             best = "orange" if lit >= ORANGE_MIN_LIGHTNESS else "brown"
         return best
-    lit = _percentile(lightness[~chromatic], LIT_QUANTILE)
-    return next(name for limit, name in NEUTRAL_LIGHTNESS if lit < limit)
+    neutral = lightness[~chromatic]
+    name = next(name for limit, name in NEUTRAL_LIGHTNESS if _percentile(neutral, LIT_QUANTILE) < limit)
+    if name == "silver" and _percentile(neutral, WHITE_QUANTILE) >= _WHITE_FROM:
+        return "white"
+    return name
