@@ -4,7 +4,8 @@ import pytest
 from hypothesis import given, strategies as st
 from hypothesis.extra import numpy as hnp
 
-from traffic.colour import NEUTRALS, _percentile, colour_votes, name_colour, rgb_to_oklch
+from traffic.colour import (CAR_PAINT_SHARE, CHROMATIC_SHARE, NEUTRAL_CHROMA, NEUTRALS, _percentile,
+                            colour_votes, name_colour, rgb_to_oklch)
 from traffic.vocabulary import COLOUR_RGB, COLOURS
 
 
@@ -140,3 +141,22 @@ def test_a_black_cars_gloss_does_not_make_it_grey():
     tenth: a few glossy highlights leave a black car black."""
     black_car = np.concatenate([_neutral(150, 12), _neutral(30, 88)])
     assert name_colour(black_car) == "black"
+
+
+def test_a_white_car_tinted_blue_in_the_shade_is_not_a_blue_car():
+    """A third of a white car is its side in the shade, tinted by a blue
+    sky: too few coloured pixels for a car's paint, which is most of what
+    a camera sees of a car.  A motorcycle's or a truck cab's paint may be
+    that small a share, so they keep the lower share."""
+    tint = (150, 160, 185)
+    _, chroma, hue = rgb_to_oklch(np.array(tint))
+    assert chroma >= NEUTRAL_CHROMA and 200 <= hue < 290  # blue, faintly
+    car = np.concatenate([_neutral(240, 55), np.full((30, 3), tint, dtype=np.uint8),
+                          np.full((15, 3), (38, 44, 56), dtype=np.uint8)])
+    assert CHROMATIC_SHARE <= 0.3 < CAR_PAINT_SHARE
+    assert name_colour(car, CAR_PAINT_SHARE) == "white"
+    assert name_colour(car) == "blue"
+    # a blue car with as much glass as paint is still blue
+    blue_car = np.concatenate([np.full((50, 3), COLOUR_RGB["blue"], dtype=np.uint8),
+                               np.full((50, 3), (38, 44, 56), dtype=np.uint8)])
+    assert name_colour(blue_car, CAR_PAINT_SHARE) == "blue"

@@ -33,6 +33,13 @@ HUE_SECTORS = ((40, "red"), (85, "warm"), (115, "yellow"), (200, "green"), (290,
 BEIGE = {"max_chroma": 0.085, "min_lightness": 0.70}
 ORANGE_MIN_LIGHTNESS = 0.60  # of the lit pixels: darker is brown
 CHROMATIC_SHARE = 0.2
+# A car's paint is most of what a camera sees of it (its glass and tyres are
+# the rest): a car whose coloured pixels are fewer than this share is a
+# neutral car tinted by the light (a white body's shaded side under a blue
+# sky), not a coloured one.  A motorcycle's tank and a truck's cab can be
+# far less of what is seen.  (Set on tuning seeds 101-103, where 0.4 to 0.5
+# gave the most cars their right colour, checked on 104-106.)
+CAR_PAINT_SHARE = 0.4
 LIT_QUANTILE = 75  # the lit side of a vehicle: its brighter quarter of pixels
 # White or silver: read from the brightest tenth.  A white body reads white
 # only on the faces turned to the light (from a camera mounted high, its roof
@@ -115,12 +122,13 @@ def _percentile(values, q):
     return b - (b - a) * (1 - t) if t >= 0.5 else a + (b - a) * t
 
 
-def name_colour(pixels):
+def name_colour(pixels, paint_share=CHROMATIC_SHARE):
     """Name of the paint colour of a vehicle's RGB pixels (any shape (..., 3)).
 
     Tyres, glass, trim, engines and shadow are neutral and on a motorcycle or
-    a small car can outnumber the paint.  So when at least CHROMATIC_SHARE of
-    the pixels have a colour, the answer is the chromatic name with the most
+    a small car can outnumber the paint.  So when at least ``paint_share``
+    (CHROMATIC_SHARE; for a car, CAR_PAINT_SHARE) of the pixels
+    have a colour, the answer is the chromatic name with the most
     votes weighted by chroma (a saturated paint outweighs its greyish
     reflections); otherwise the neutral name of the vehicle's lit pixels
     (white where its brightest tenth is: ``WHITE_QUANTILE``).
@@ -134,7 +142,7 @@ def name_colour(pixels):
     lightness, chroma, hue = rgb_to_oklch(pixels)
     names = _pixel_names(lightness, chroma, hue)
     chromatic = _CHROMATIC[names]
-    if chromatic.mean() >= CHROMATIC_SHARE:
+    if chromatic.mean() >= paint_share:
         weights = np.bincount(names[chromatic], weights=chroma[chromatic], minlength=len(COLOURS))
         best = COLOURS[int(weights.argmax())]
         if best == "orange":

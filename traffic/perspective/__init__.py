@@ -41,7 +41,7 @@ from traffic import camera_model as cm
 from traffic import lanes
 from traffic import silhouettes as sil
 from traffic.calibration import road_geometry, tagging_scale
-from traffic.colour import name_colour, pixel_names
+from traffic.colour import CAR_PAINT_SHARE, CHROMATIC_SHARE, name_colour, pixel_names
 from traffic.perspective.evidence import dark_pixels, frame_evidence, main_paint, white_balance
 from traffic.perspective.search import Search, settle, visible
 from traffic.records import Detection
@@ -193,7 +193,8 @@ def find_vehicles(pixels, road, camera, scale=1.0):
         if outlines.kind[i] in sil.LONG_KINDS:
             kind = heavy_type(outlines, i, n, owner, balanced, paint)
         found.append(Detection(
-            type=kind, colour=name_colour(paint), score=round(float(seen.sum() / outlines.area[i]), 4),
+            type=kind, colour=name_colour(paint, CAR_PAINT_SHARE if kind == "car" else CHROMATIC_SHARE),
+            score=round(float(seen.sum() / outlines.area[i]), 4),
             x0=x0, y0=y0, x1=x1, y1=y1))
     return found
 
