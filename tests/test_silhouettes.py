@@ -211,6 +211,27 @@ def test_lanes_are_kept_only_where_the_traffic_drives_in_them():
     assert not lanes.traffic_in_lanes([], x)
 
 
+def test_where_the_markings_bound_no_lane_the_traffic_shows_where_the_lanes_are():
+    """Two lanes with a median between them: the lines at the road's edges
+    and one between the lanes, the second lane's inner line worn away.
+    The markings pair into one lane only, which half the traffic does not
+    drive in; the traffic's own peaks between the edge lines are both
+    lanes, and shadows left as blobs on the verge beyond an edge line are
+    not a lane."""
+    rng = np.random.default_rng(7)
+    lines = [-6.5, -2.9, 1.8]
+    truth = [-4.7, -0.1]
+    x = np.r_[rng.choice(truth, 80) + rng.normal(0, 0.3, 80), rng.uniform(-9.0, -7.0, 15)]
+    assert lanes.lane_centres(lines) == pytest.approx([-4.7])
+    assert not lanes.traffic_in_lanes(lanes.lane_centres(lines), x)
+    assert np.allclose(lanes.traffic_lanes(x, lines), truth, atol=0.3)
+    assert lanes.traffic_lanes(x, [1.8]) == [] and lanes.traffic_lanes(x[:5], lines) == []
+    # a lane whose traffic makes no peak of its own: no lanes rather than
+    # lanes that shut its traffic out
+    sparse = np.r_[rng.normal(-4.7, 0.3, 80), rng.uniform(-2.9, 1.8, 30)]
+    assert lanes.traffic_lanes(sparse, lines) == []
+
+
 def test_an_outline_whose_sides_lie_on_a_vehicles_edges_has_their_support():
     """A car painted exactly where one outline is: that outline's sides lie
     on the painting's edges (support near 1); a car's outline half its

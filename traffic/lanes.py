@@ -9,7 +9,10 @@ none between them two lanes (the line between them worn away).  Lines that
 pair with none (a trace of dense traffic on the empty road, a median's
 edge) bound no lane.  Where the camera model is wrong (its scale a few
 times the truth), so are such lanes: they are kept only where the traffic
-of the camera's own sample frames drives in them (``learn_lanes``).
+of the camera's own sample frames drives in them (``learn_lanes``).  Where
+the markings bound no lane the traffic drives in, the lanes are the peaks
+of where that traffic stands across the road, between the road's edge
+lines (``traffic_lanes``): vehicles drive in their lanes' middles.
 
 The tagger then looks for vehicles only near the lanes' middles
 (``IN_LANE_M``, ``traffic.silhouettes``), which rules out the outlines that
@@ -33,6 +36,8 @@ PAIR_TOLERANCE = 0.2  # of a lane width: how far two lines' spacing may be from 
 # 3.6 m lane has 0.9 m to either side of it.
 IN_LANE_M = 0.6
 MIN_BLOBS = 10
+TRAFFIC_BIN_M = 0.2  # where the traffic stands across the road, in bins this wide
+TRAFFIC_LANE_APART = 0.7  # lane widths: nearer peaks of the traffic are one lane
 MIN_IN_LANES = 0.8  # of the sample frames' isolated blobs on the road
 
 
@@ -64,20 +69,27 @@ def marking_lines(offsets):
     if offsets is None or len(offsets) == 0:
         return []
     lo, hi = np.percentile(offsets, 1) - 1.0, np.percentile(offsets, 99) + 1.0
-    hist, edges = np.histogram(offsets, np.arange(lo, hi + LINE_BIN_M, LINE_BIN_M))
+    return _peaks(offsets, np.arange(lo, hi + LINE_BIN_M, LINE_BIN_M), LINE_MERGE_M)
+
+
+def _peaks(x, bins, merge):
+    """Road X (metres, ascending) of the peaks of a histogram of road X
+    ``x`` over ``bins`` (edges), smoothed: each at least MIN_LINE_SHARE of
+    the strongest, peaks closer than ``merge`` metres one (the stronger)."""
+    hist, edges = np.histogram(x, bins)
     smooth = ndimage.gaussian_filter1d(hist.astype(np.float64), LINE_SMOOTH_BINS)
     floor = MIN_LINE_SHARE * smooth.max()
-    lines = []  # (x, strength)
+    peaks = []  # (x, strength)
     for i in range(1, len(smooth) - 1):
         if not (smooth[i] >= smooth[i - 1] and smooth[i] > smooth[i + 1] and smooth[i] >= floor):
             continue
-        x = (edges[i] + edges[i + 1]) / 2
-        if lines and x - lines[-1][0] < LINE_MERGE_M:
-            if smooth[i] > lines[-1][1]:
-                lines[-1] = (x, smooth[i])
+        at = (edges[i] + edges[i + 1]) / 2
+        if peaks and at - peaks[-1][0] < merge:
+            if smooth[i] > peaks[-1][1]:
+                peaks[-1] = (at, smooth[i])
             continue
-        lines.append((x, smooth[i]))
-    return [float(x) for x, _ in lines]
+        peaks.append((at, smooth[i]))
+    return [float(at) for at, _ in peaks]
 
 
 def lane_centres(lines):
@@ -138,13 +150,43 @@ def traffic_in_lanes(centres, x):
     return bool((here <= half).mean() >= MIN_IN_LANES and here.mean() < shifted.mean())
 
 
+def traffic_lanes(x, lines):
+    """Road X (metres, ascending) of the middles of the lanes the traffic
+    standing at road X ``x`` drives in, between the outermost of the
+    markings' ``lines`` (the road's edges): the peaks of where it stands
+    across the road, at least ``TRAFFIC_LANE_APART`` lane widths apart and
+    each with ``MIN_LINE_SHARE`` of the strongest's traffic; empty with
+    fewer than two lines or MIN_BLOBS of such traffic, or where the peaks
+    do not hold the traffic (``traffic_in_lanes``).  Traffic beyond the
+    edge lines (a vehicle's shadow on the verge, left as a blob) is not
+    the road's."""
+    if len(lines) < 2:
+        return []
+    x = np.asarray(x, dtype=np.float64)
+    x = x[(x >= lines[0]) & (x <= lines[-1])]
+    if len(x) < MIN_BLOBS:
+        return []
+    centres = _peaks(x, np.arange(lines[0], lines[-1] + TRAFFIC_BIN_M, TRAFFIC_BIN_M),
+                     TRAFFIC_LANE_APART * markings.LANE_WIDTH_M)
+    # where a lane's traffic made no peak of its own (too little of it, or a
+    # camera model far from the truth), those lanes would shut it out
+    return centres if traffic_in_lanes(centres, x) else []
+
+
 def learn_lanes(road, model, blobs):
     """Road X (metres, ascending) of the middles of the camera's lanes, from
-    its empty road's markings (working size) seen through ``model``; empty
-    where none are found, or where the traffic of the sample frames
-    (``blobs``, as ``perspective.evidence.isolated_blobs`` gives them) does not
-    drive in them (``traffic_in_lanes``)."""
+    its empty road's markings (working size) seen through ``model``, where
+    the traffic of the sample frames (``blobs``, as
+    ``perspective.evidence.isolated_blobs`` gives them) drives in them
+    (``traffic_in_lanes``).  Where the markings bound no lanes it drives in
+    (a line worn away, a median wider than a lane between two lines, lines
+    hidden by traffic in the empty road), the lanes are where that traffic
+    drives between the road's edge lines (``traffic_lanes``).  Empty where
+    neither finds any."""
     offsets = marking_offsets(road, model)
-    centres = lane_centres(marking_lines(offsets))
+    lines = marking_lines(offsets)
+    centres = lane_centres(lines)
     x = blob_offsets(model, blobs, road_extent(offsets))
-    return [round(c, 3) for c in centres] if traffic_in_lanes(centres, x) else []
+    if not traffic_in_lanes(centres, x):
+        centres = traffic_lanes(x, lines)
+    return [round(c, 3) for c in centres]
