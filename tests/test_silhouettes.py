@@ -312,6 +312,26 @@ def test_a_bus_body_reaches_down_between_its_axles_and_a_trucks_load_does_not():
         assert found[j].type == kind and found[j].colour == "white", found[j]
 
 
+@pytest.mark.parametrize("kind", ["bus", "truck"])
+def test_where_no_side_shows_the_end_turned_to_the_camera_tells_a_bus_from_a_truck(kind):
+    """A bus or a white box truck straight ahead of the camera, going away
+    from it, so neither side shows: the band across its rear, between its
+    wheels, is a bus's body, but under a truck's load its chassis and the
+    road.  (The outline's length alone had made a 10 m truck a bus.)"""
+    white, dark = (225, 225, 225), (28, 28, 30)
+    layers = {"bus": [(0.0, 0.3, 2.3, 0.85, dark), (0.3, 3.2, 2.55, 1.0, white)],
+              "truck": [(0.0, 1.0, 2.3, 0.9, dark), (1.0, 3.6, 2.5, 1.0, white)]}[kind]
+    frame, road, boxes = _heavy_scene([(kind, 0.0, 30.0, layers)])
+    outlines = perspective.perspective_camera(MODEL, road).silhouettes
+    i = _nearest(outlines, kind, 0.0, 30.0)
+    assert len(outlines.side_band(i, *perspective.UNDERBODY_M, perspective.BETWEEN_AXLES)[0]) == 0
+    assert len(outlines.end_band(i, *perspective.UNDERBODY_M, perspective.BETWEEN_WHEELS)[0]) >= 3
+    found = perspective.find_vehicles(frame, road, perspective.perspective_camera(MODEL, road))
+    assert len(found) == 1, found
+    assert iou_matrix(boxes, [(found[0].x0, found[0].y0, found[0].x1, found[0].y1)])[0, 0] >= 0.5
+    assert found[0].type == kind, found[0]
+
+
 def _nearest(outlines, kind, x, y):
     """The outline of ``kind`` whose road point is nearest (x, y)."""
     far = (outlines.across - x) ** 2 + (outlines.depth - y) ** 2

@@ -131,8 +131,23 @@ class Silhouettes:
             return _NO_PIXELS
         face = x - width / 2 if x > 0 else x + width / 2
         # a box of no width: its edges across the road have no length
-        uv, ahead = _project_boxes(self.model, np.array([face]), np.array([y]),
-                                   ((middle * length, 0.0, high - low),), base=low)
+        return self._face_pixels(face, y, (middle * length, 0.0, high - low), low)
+
+    def end_band(self, i, low, high, middle):
+        """(rows, columns) of the pixels of outline i's vehicle's end that
+        is turned to the camera (the nearer: its rear going away, its front
+        coming), between ``low`` and ``high`` metres above the road, over
+        the ``middle`` share of its width."""
+        length, width, _ = cm.SIZES_M[KINDS[self.kind[i]]]
+        # a box of no length: the plane of the vehicle's nearer end
+        return self._face_pixels(self.across[i], self.depth[i] - length / 2,
+                                 (0.0, middle * width, high - low), low)
+
+    def _face_pixels(self, x, y, size, base):
+        """(rows, columns) of the pixels of a flat box (length, width,
+        height; one of the first two 0) centred on road point (x, y), from
+        ``base`` metres up; none where it is not in front of the camera."""
+        uv, ahead = _project_boxes(self.model, np.array([x]), np.array([y]), (size,), base=base)
         if not ahead[0]:
             return _NO_PIXELS
         uv = uv[:, 0]

@@ -55,6 +55,7 @@ MIN_VISIBLE_PX = 3
 # about 0.3 m: that band is its paint.
 UNDERBODY_M = (0.2, 0.8)
 BETWEEN_AXLES = 0.6  # the middle share of a bus's or truck's length
+BETWEEN_WHEELS = 0.6  # the middle share of its width
 LOW_BODY = 0.5  # a bus: the share of that band that is its paint
 SEARCH_MAX_WIDTH = 480  # working pixels
 
@@ -129,18 +130,23 @@ def heavy_type(outlines, i, n, owner, frame, seen):
     (``seen``): a bus is one paint besides its glass (a ``SAME_PAINT``
     family counting as one), a truck's cab and load are not; and where the
     side turned to the camera shows, a bus's body reaches down between its
-    axles, a truck's load does not.  Where that side does not show, an
-    outline longer than a bus is a truck."""
+    axles, a truck's load does not.  Where that side does not show, the
+    same band across the end turned to the camera, between its wheels:
+    under a truck's load at the rear, its chassis and the road; a bus's
+    body at either end (a truck seen from the front shows its cab there,
+    and passes for a bus).  Where neither shows, an outline longer than a
+    bus is a truck."""
     names, share = main_paint(seen)
     if share is None or share < ONE_PAINT:
         return "truck"
-    rows, cols = outlines.side_band(i, *UNDERBODY_M, BETWEEN_AXLES)
-    at = owner[rows, cols]
-    band = (at == n) | (at < 0)  # not hidden by a nearer vehicle
-    if band.sum() < MIN_VISIBLE_PX:
-        return "truck" if sil.KINDS[outlines.kind[i]] == "long truck" else "bus"
-    body = np.isin(pixel_names(frame[rows[at == n], cols[at == n]]), names)  # the road is not its body
-    return "bus" if body.sum() >= LOW_BODY * band.sum() else "truck"
+    for rows, cols in (outlines.side_band(i, *UNDERBODY_M, BETWEEN_AXLES),
+                       outlines.end_band(i, *UNDERBODY_M, BETWEEN_WHEELS)):
+        at = owner[rows, cols]
+        band = (at == n) | (at < 0)  # not hidden by a nearer vehicle
+        if band.sum() >= MIN_VISIBLE_PX:
+            body = np.isin(pixel_names(frame[rows[at == n], cols[at == n]]), names)  # the road is not its body
+            return "bus" if body.sum() >= LOW_BODY * band.sum() else "truck"
+    return "truck" if sil.KINDS[outlines.kind[i]] == "long truck" else "bus"
 
 
 def reported_box(box, scale):
