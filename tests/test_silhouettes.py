@@ -396,3 +396,21 @@ def test_a_car_settles_where_its_glass_is():
     seeing = search.settle(outlines, [between], mask, unsure, evidence.dark_pixels(mask, light, road))
     assert abs(outlines.depth[seeing[0]] - 24.0) < 0.3
     assert abs(outlines.depth[blind[0]] - 24.0) > 0.5  # what the outline alone settles on
+
+
+def test_a_car_settles_where_its_sides_lie_on_edges():
+    """A red car and a blue car side by side straight ahead of the camera,
+    touching in the image.  A car chosen across them explains about as
+    many vehicle pixels wherever it settles over the pair; its sides lie on
+    paint there, a car's on the edges where its paint meets the road or the
+    other car's."""
+    red, blue = (200, 30, 30), (30, 40, 200)
+    frame, road, _ = _heavy_scene([("car", -0.9, 20.0, [(0.0, 1.5, 1.8, 1.0, red)]),
+                                   ("car", 0.9, 20.0, [(0.0, 1.5, 1.8, 1.0, blue)])])
+    outlines = perspective.perspective_camera(MODEL, road).silhouettes
+    mask, unsure, _ = evidence.frame_evidence(frame, road)
+    across = _nearest(outlines, "car", 0.0, 20.0)
+    seeing = search.settle(outlines, [across], mask, unsure, edges=search.side_edges(frame))[0]
+    blind = search.settle(outlines, [across], mask, unsure)[0]
+    assert abs(abs(outlines.across[seeing]) - 0.9) < 0.2 and abs(outlines.depth[seeing] - 20.0) < 0.5
+    assert abs(abs(outlines.across[blind]) - 0.9) > 0.3  # what the outline alone settles on

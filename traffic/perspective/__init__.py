@@ -178,10 +178,11 @@ def find_vehicles(pixels, road, camera, scale=1.0):
         dark = (_blocks(dark, camera.step) >= 0.5) & mask
         balanced = _blocks(balanced, camera.step).round().astype(np.uint8)
         scale = scale * camera.step
-    chosen = Search(outlines, mask, unsure, balanced).run()
+    search = Search(outlines, mask, unsure, balanced)
+    chosen = search.run()
     if not chosen:
         return []
-    chosen = settle(outlines, chosen, mask, unsure, dark)
+    chosen = settle(outlines, chosen, mask, unsure, dark, search.edges)
     owner = visible(outlines, chosen, mask)
     found = []
     for n, i in enumerate(chosen):
