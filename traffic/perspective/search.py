@@ -198,21 +198,23 @@ def _overlap(boxes, x0, y0, x1, y1):
 
 
 def side_edges(image):
-    """Edge strength (0..1) between each pixel of an RGB image and its left
-    neighbour: the largest step over the channels, a step of EDGE_FULL or
-    more a whole edge."""
+    """Edge strength (0..1) at each pixel of an RGB image: of the steps
+    between neighbours in a row within a pixel of it, the strongest (the
+    largest step over the channels, a step of EDGE_FULL or more a whole
+    edge).  Taken once per frame: the search and each settling vehicle read
+    it (``edge_support``)."""
     p = image.astype(np.int16)
     step = np.abs(p[:, 1:] - p[:, :-1])
     steps = np.zeros(p.shape[:2], dtype=np.float32)
     steps[:, 1:] = np.maximum(np.maximum(step[..., 0], step[..., 1]), step[..., 2])
-    return np.minimum(steps / EDGE_FULL, 1.0)
+    return ndimage.maximum_filter1d(np.minimum(steps / EDGE_FULL, 1.0), 3, axis=1)
 
 
 def edge_support(outlines, index, edges):
     """For each of outlines ``index``: the mean over its rows of the edge
     strength (``side_edges``) at its left and right ends, within a pixel
     of each (where the outline's sides lie on the image's edges, 1)."""
-    near = ndimage.maximum_filter1d(edges, 3, axis=1)
+    near = edges
     spans = outlines.spans(index)
     rows, w = outlines.rows[spans], edges.shape[1]
     at = (near[rows, np.minimum(outlines.left[spans], w - 1)]
