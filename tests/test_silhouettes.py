@@ -414,3 +414,29 @@ def test_a_car_settles_where_its_sides_lie_on_edges():
     blind = search.settle(outlines, [across], mask, unsure)[0]
     assert abs(abs(outlines.across[seeing]) - 0.9) < 0.2 and abs(outlines.depth[seeing] - 20.0) < 0.5
     assert abs(abs(outlines.across[blind]) - 0.9) > 0.3  # what the outline alone settles on
+
+
+def test_a_grey_car_that_reads_as_shadow_is_found_by_its_windows_and_a_shadow_is_not():
+    """A grey car in shade, darkening the road by one common factor as a
+    cast shadow does, its dark windows the only pixels clearly a vehicle;
+    and a car-sized cast shadow in the next lane, no windows.  Given the
+    dark pixels, the car's shadow-like pixels count toward its fill and the
+    car is found where it stands; without them the windows alone are taken
+    for pieces of something else.  The shadow is taken for nothing."""
+    shade = tuple(int(c * 0.6) for c in ROAD_GREY)
+    glass = (30, 34, 40)
+    car = [(0.0, 1.5, 1.8, 0.55, shade), (0.0, 0.9, 1.8, 1.0, shade), (0.9, 1.5, 1.8, 0.35, glass)]
+    cast = [(0.0, 0.01, 1.8, 1.0, shade)]
+    frame, road, _ = _heavy_scene([("car", 1.8, 22.0, car), ("car", -1.8, 22.0, cast)])
+    outlines = perspective.perspective_camera(MODEL, road).silhouettes
+    mask, unsure, light = evidence.frame_evidence(frame, road)
+    dark = evidence.dark_pixels(mask, light, road)
+    seeing = search.Search(outlines, mask, unsure, frame, dark).run()
+    blind = search.Search(outlines, mask, unsure, frame).run()
+
+    def at_the_car(i):
+        return (sil.KINDS[outlines.kind[i]] == "car" and abs(outlines.across[i] - 1.8) < 0.3
+                and abs(outlines.depth[i] - 22.0) < 0.5)
+    assert len(seeing) == 1 and at_the_car(seeing[0]), seeing
+    assert not any(at_the_car(i) for i in blind)
+    assert not any(abs(outlines.across[i] + 1.8) < 1.0 for i in seeing + blind)

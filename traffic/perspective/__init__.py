@@ -178,7 +178,7 @@ def find_vehicles(pixels, road, camera, scale=1.0):
         dark = (_blocks(dark, camera.step) >= 0.5) & mask
         balanced = _blocks(balanced, camera.step).round().astype(np.uint8)
         scale = scale * camera.step
-    search = Search(outlines, mask, unsure, balanced)
+    search = Search(outlines, mask, unsure, balanced, dark)
     chosen = search.run()
     if not chosen:
         return []
