@@ -194,9 +194,9 @@ def learn_camera(geometry, blobs):
     the most like it over the most blobs, among cameras mounted at a height
     a highway camera can be (``MOUNT_HEIGHT_M``).  A scale whose best focal
     length is an end of ``FOCAL_RANGE`` (within ``FOCAL_END_STEPS`` of one)
-    is taken only where no scale's is inside it: there the blobs would look still more like cars beyond the
-    range, at a focal length no highway camera has, so that scale is not
-    the road's (a long focal length flattens perspective, and a queue's
+    is taken only where no scale's is inside it: there the blobs would look
+    still more like cars beyond the range, at a focal length no highway
+    camera has, so that scale is not the road's (a long focal length flattens perspective, and a queue's
     blobs then pass for cars at the wrong scale).  The markings' own scale
     (ratio 1) stands unless another makes ``OTHER_SCALE_MARGIN`` more, and at
     least ``MIN_CARS``, blobs look like cars.  (None, None) without a

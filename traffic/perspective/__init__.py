@@ -144,7 +144,8 @@ def heavy_type(outlines, i, n, owner, frame, seen):
         at = owner[rows, cols]
         band = (at == n) | (at < 0)  # not hidden by a nearer vehicle
         if band.sum() >= MIN_VISIBLE_PX:
-            body = np.isin(pixel_names(frame[rows[at == n], cols[at == n]]), names)  # the road is not its body
+            # the road seen between the wheels is not its body
+            body = np.isin(pixel_names(frame[rows[at == n], cols[at == n]]), names)
             return "bus" if body.sum() >= LOW_BODY * band.sum() else "truck"
     return "truck" if sil.KINDS[outlines.kind[i]] == "long truck" else "bus"
 

@@ -222,11 +222,10 @@ def edge_support(outlines, index, edges):
     """For each of outlines ``index``: the mean over its rows of the edge
     strength (``side_edges``) at its left and right ends, within a pixel
     of each (where the outline's sides lie on the image's edges, 1)."""
-    near = edges
     spans = outlines.spans(index)
     rows, w = outlines.rows[spans], edges.shape[1]
-    at = (near[rows, np.minimum(outlines.left[spans], w - 1)]
-          + near[rows, np.minimum(outlines.right[spans], w - 1)]) / 2
+    at = (edges[rows, np.minimum(outlines.left[spans], w - 1)]
+          + edges[rows, np.minimum(outlines.right[spans], w - 1)]) / 2
     return outlines.sums(index, at) / np.maximum(outlines.start[index + 1] - outlines.start[index], 1)
 
 
