@@ -76,19 +76,19 @@ class Search:
     def __init__(self, outlines, mask, unsure, paint=None, dark=None):
         self.s, self.free, self.paint = outlines, mask.copy(), paint
         self.prefix = sil.row_prefix(mask)  # of free
-        x0, y0, x1, y1 = outlines.pixel_box.T
         # what may count toward an outline's fill: vehicle pixels, and given
         # the frame's ``dark`` pixels, a glassy car's unsure ones too
-        filling = mask if dark is None else mask | unsure
-        total = np.zeros((mask.shape[0] + 1, mask.shape[1] + 1), dtype=np.int32)
-        total[1:, 1:] = filling.cumsum(axis=0).cumsum(axis=1)
-        in_box = total[y1, x1] - total[y0, x1] - total[y1, x0] + total[y0, x0]
+        in_box = _box_counts(mask, outlines.pixel_box)
+        if dark is not None:
+            cars = outlines.kind == sil.KINDS.index("car")
+            in_box[cars] = _box_counts(mask | unsure, outlines.pixel_box[cars])
         pre = np.nonzero((in_box >= MIN_FILL * outlines.area) & (outlines.area >= 4))[0]
-        fg, maybe = outlines.counts_each((self.prefix, sil.row_prefix(unsure)), pre)
+        prefixes = (self.prefix, sil.row_prefix(unsure)) + (() if dark is None else (sil.row_prefix(dark),))
+        fg, maybe, *dark_inside = outlines.counts_each(prefixes, pre)
         area = outlines.area[pre]
         small = np.isin(outlines.kind[pre], sil.SMALL_KINDS)
         cost = EXPLAIN_BACKGROUND * (area - fg - maybe + UNSURE_UNDER_LONG * ~small * maybe)
-        fill = fg if dark is None else fg + _glassy_cars(outlines, pre, dark) * maybe
+        fill = fg if dark is None else fg + _glassy_cars(outlines, pre, prefixes[2], dark_inside[0]) * maybe
         # the foreground left to explain only shrinks: an outline that does
         # not qualify now never will
         keep = (fill >= MIN_FILL * area) & (fg - cost >= MIN_GAIN * area)
@@ -104,7 +104,7 @@ class Search:
         # meets the road or the next vehicle; an outline across two vehicles
         # of a queue has its sides on their paint
         self.edges = None if paint is None else side_edges(paint)
-        self.order = (0.0 if paint is None else
+        self.order = (np.zeros(len(self.live)) if paint is None else
                       EDGE_WEIGHT * self.area * edge_support(outlines, self.live, self.edges))
 
     def gains(self, among=None):
@@ -115,7 +115,7 @@ class Search:
         at = slice(None) if among is None else among
         g = self.fg[at] - self.cost[at]
         g[~self.alive[at] | (g < MIN_GAIN * self.area[at])] = -np.inf
-        return g + (self.order if np.isscalar(self.order) else self.order[at])
+        return g + self.order[at]
 
     def take(self, j, among=None):
         """Choose outline j; what is left to explain, and which outlines
@@ -229,9 +229,19 @@ def edge_support(outlines, index, edges):
     return outlines.sums(index, at) / np.maximum(outlines.start[index + 1] - outlines.start[index], 1)
 
 
-def _glassy_cars(outlines, index, dark):
-    """Which of outlines ``index`` are cars whose cabin's glass falls on the
-    frame's ``dark`` pixels more than the rest of them does
+def _box_counts(mask, boxes):
+    """Pixels of ``mask`` inside each of ``boxes`` (x0, y0, x1, y1, whole
+    pixels, ends exclusive)."""
+    total = np.zeros((mask.shape[0] + 1, mask.shape[1] + 1), dtype=np.int32)
+    total[1:, 1:] = mask.cumsum(axis=0).cumsum(axis=1)
+    x0, y0, x1, y1 = boxes.T
+    return total[y1, x1] - total[y0, x1] - total[y1, x0] + total[y0, x0]
+
+
+def _glassy_cars(outlines, index, dark, dark_inside):
+    """Which of outlines ``index``, which hold ``dark_inside`` of the
+    frame's dark pixels (``row_prefix`` ``dark``), are cars whose cabin's
+    glass falls on them more than the rest of them does
     (``glass_support``): a grey car's shaded faces and its paint about as
     dark as the road look like a cast shadow or the road, but a cast shadow
     has no windows, so under such a car's outline the pixels that may be
@@ -239,9 +249,7 @@ def _glassy_cars(outlines, index, dark):
     glassy = np.zeros(len(index), dtype=bool)
     cars = np.nonzero(outlines.kind[index] == sil.KINDS.index("car"))[0]
     if len(cars):
-        prefix = sil.row_prefix(dark)
-        inside = outlines.counts(prefix, index[cars])
-        glassy[cars] = glass_support(outlines, index[cars], prefix, inside) > 0
+        glassy[cars] = glass_support(outlines, index[cars], dark, dark_inside[cars]) > 0
     return glassy
 
 
