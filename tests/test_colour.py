@@ -117,10 +117,6 @@ def test_paint_keeps_its_name_in_shadow_and_in_a_low_sun():
     assert right >= 0.95 * total, (right, total)
 
 
-def _neutral(level, n):
-    return np.full((n, 3), level, dtype=np.uint8)
-
-
 def test_a_white_body_lit_only_on_its_roof_is_white_and_silver_paint_is_not():
     """From a camera mounted high, a white car is white on its sunlit roof
     and bonnet, less than a quarter of what it shows, and silver on its
@@ -128,18 +124,18 @@ def test_a_white_body_lit_only_on_its_roof_is_white_and_silver_paint_is_not():
     lit, side, silver_lit = 240, 190, 205
     lightness = lambda v: float(rgb_to_oklch(np.array([v, v, v]))[0])  # noqa: E731
     assert lightness(lit) >= 0.875 > lightness(silver_lit) > lightness(side) >= 0.70
-    white_car = np.concatenate([_neutral(lit, 15), _neutral(side, 85)])
-    silver_car = np.concatenate([_neutral(silver_lit, 15), _neutral(side, 85)])
+    white_car = np.concatenate([_patch((lit,) * 3, n=15), _patch((side,) * 3, n=85)])
+    silver_car = np.concatenate([_patch((silver_lit,) * 3, n=15), _patch((side,) * 3, n=85)])
     assert name_colour(white_car) == "white"
     assert name_colour(silver_car) == "silver"
     # the brighter quarter alone reads both as silver
-    assert name_colour(_neutral(side, 100)) == "silver"
+    assert name_colour(_patch((side,) * 3, n=100)) == "silver"
 
 
 def test_a_black_cars_gloss_does_not_make_it_grey():
     """Black and grey are read from the brighter quarter, not the brightest
     tenth: a few glossy highlights leave a black car black."""
-    black_car = np.concatenate([_neutral(150, 12), _neutral(30, 88)])
+    black_car = np.concatenate([_patch((150,) * 3, n=12), _patch((30,) * 3, n=88)])
     assert name_colour(black_car) == "black"
 
 
@@ -151,12 +147,10 @@ def test_a_white_car_tinted_blue_in_the_shade_is_not_a_blue_car():
     tint = (150, 160, 185)
     _, chroma, hue = rgb_to_oklch(np.array(tint))
     assert chroma >= NEUTRAL_CHROMA and 200 <= hue < 290  # blue, faintly
-    car = np.concatenate([_neutral(240, 55), np.full((30, 3), tint, dtype=np.uint8),
-                          np.full((15, 3), (38, 44, 56), dtype=np.uint8)])
+    car = np.concatenate([_patch((240,) * 3, n=55), _patch(tint, n=30), _patch((38, 44, 56), n=15)])
     assert CHROMATIC_SHARE <= 0.3 < CAR_PAINT_SHARE
     assert name_colour(car, CAR_PAINT_SHARE) == "white"
     assert name_colour(car) == "blue"
     # a blue car with as much glass as paint is still blue
-    blue_car = np.concatenate([np.full((50, 3), COLOUR_RGB["blue"], dtype=np.uint8),
-                               np.full((50, 3), (38, 44, 56), dtype=np.uint8)])
+    blue_car = np.concatenate([_patch(COLOUR_RGB["blue"]), _patch((38, 44, 56))])
     assert name_colour(blue_car, CAR_PAINT_SHARE) == "blue"

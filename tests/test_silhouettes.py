@@ -322,11 +322,12 @@ def test_where_no_side_shows_the_end_turned_to_the_camera_tells_a_bus_from_a_tru
     layers = {"bus": [(0.0, 0.3, 2.3, 0.85, dark), (0.3, 3.2, 2.55, 1.0, white)],
               "truck": [(0.0, 1.0, 2.3, 0.9, dark), (1.0, 3.6, 2.5, 1.0, white)]}[kind]
     frame, road, boxes = _heavy_scene([(kind, 0.0, 30.0, layers)])
-    outlines = perspective.perspective_camera(MODEL, road).silhouettes
+    view = perspective.perspective_camera(MODEL, road)
+    outlines = view.silhouettes
     i = _nearest(outlines, kind, 0.0, 30.0)
     assert len(outlines.side_band(i, *perspective.UNDERBODY_M, perspective.BETWEEN_AXLES)[0]) == 0
     assert len(outlines.end_band(i, *perspective.UNDERBODY_M, perspective.BETWEEN_WHEELS)[0]) >= 3
-    found = perspective.find_vehicles(frame, road, perspective.perspective_camera(MODEL, road))
+    found = perspective.find_vehicles(frame, road, view)
     assert len(found) == 1, found
     assert iou_matrix(boxes, [(found[0].x0, found[0].y0, found[0].x1, found[0].y1)])[0, 0] >= 0.5
     assert found[0].type == kind, found[0]
