@@ -174,3 +174,30 @@ def test_help_lists_the_job_options(capsys):
                  "--max-failed-fraction", "--no-report"):
         assert flag in out
     assert "Every standard Beam option passes through" in out
+
+
+def test_evaluate_command_with_breakdown(run_one_worker, small_sample, tmp_path, capsys):
+    """The evaluate command on a run: its tables, and with --breakdown the
+    fate of every required vehicle, adding up to the true totals."""
+    import json
+    from pipelines import evaluate
+    report = tmp_path / "eval.json"
+    assert evaluate.main(["--output", run_one_worker, "--ground-truth",
+                          os.path.join(small_sample, "ground_truth.parquet"),
+                          "--json", str(report), "--breakdown"]) == 0
+    out = capsys.readouterr().out
+    assert "colour accuracy over" in out and "overlapped" in out and "by the shorter side" in out
+    result = json.loads(report.read_text())
+    for t, fates in result["breakdown"]["types"].items():
+        assert sum(fates.values()) == result["types"][t]["true"], t
+        assert fates.get(t, 0) == round((result["types"][t]["recall"] or 0) * result["types"][t]["true"])
+        sizes = result["breakdown"]["sizes"][t]
+        assert sum(b["true"] for b in sizes.values()) == result["types"][t]["true"]
+    assert sum(sum(v.values()) for v in result["breakdown"]["colours"].values()) == result["matched"]
+
+
+def test_evaluate_command_stops_on_a_missing_folder(tmp_path, capsys):
+    from pipelines import evaluate
+    assert evaluate.main(["--output", str(tmp_path / "nowhere"), "--ground-truth", "x.parquet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("evaluate: error: ")

@@ -1,6 +1,7 @@
 import pandas as pd
 
-from traffic.evaluation import evaluate, iou_matrix, match
+from pipelines.evaluate import format_breakdown
+from traffic.evaluation import breakdown, evaluate, iou_matrix, match, size_band
 
 
 def test_iou_and_greedy_matching():
@@ -40,3 +41,47 @@ def test_occluded_and_small_vehicles_are_neither_required_nor_counted_against():
                                  "precision": 0.5, "recall": 1.0}
     assert r["types"]["truck"]["counted"] == 0 and r["types"]["bus"]["true"] == 0
     assert r["matched"] == 1 and r["excused"] == 2
+
+
+def _row(img, t, c, x, w=10, **flags):
+    return {"image": img, "type": t, "colour": c, "x0": x, "y0": 0, "x1": x + w, "y1": w, **flags}
+
+
+def test_colour_accuracy_per_true_type():
+    truth = pd.DataFrame([_row("a", "car", "red", 0), _row("a", "car", "blue", 50),
+                          _row("a", "truck", "white", 100, 30)])
+    found = pd.DataFrame([_row("a", "car", "red", 0), _row("a", "car", "grey", 50),
+                          _row("a", "bus", "white", 100, 30)])
+    r = evaluate(truth, found)
+    # over the matched vehicles of each true type, whatever type they were found as
+    assert r["colour_by_type"] == {"car": 0.5, "truck": 1.0, "bus": None, "motorcycle": None}
+    assert r["colour_accuracy"] == 2 / 3
+
+
+def test_breakdown_says_what_each_true_vehicle_became():
+    truth = pd.DataFrame([
+        _row("a", "car", "red", 0, 12, small=False),     # found as a car, colour right
+        _row("a", "car", "white", 50, 12, small=False),  # found as a car, named silver
+        _row("a", "bus", "white", 100, 45, small=False),  # found as a truck
+        _row("a", "car", "blue", 200, 25, small=False),   # a detection placed half off it
+        _row("a", "car", "black", 300, 20, small=False),  # nothing near it
+        _row("a", "car", "grey", 400, 8, small=True),     # small: not required
+    ])
+    found = pd.DataFrame([_row("a", "car", "red", 0, 12), _row("a", "car", "silver", 50, 12),
+                          _row("a", "truck", "white", 101, 45), _row("a", "car", "blue", 212, 25),
+                          _row("a", "car", "grey", 400, 8), _row("a", "car", "red", 600)])
+    b = breakdown(truth, found)
+    assert b["types"]["car"] == {"car": 2, "overlapped": 1, "missed": 1}
+    assert b["types"]["bus"] == {"truck": 1} and b["types"]["truck"] == {}
+    assert b["sizes"]["car"] == {"0-12 px": {"true": 2, "correct": 2},
+                                 "20-39 px": {"true": 2, "correct": 0}}
+    assert b["sizes"]["bus"] == {"40+ px": {"true": 1, "correct": 0}}
+    assert b["colours"] == {"red": {"red": 1}, "white": {"silver": 1, "white": 1}}
+    # the text tables carry the same figures
+    text = format_breakdown(b)
+    assert "overlapped" in text and "100.0 (2)" in text and "0.0 (1)" in text
+
+
+def test_size_bands():
+    assert [size_band(s) for s in (0, 12, 13, 19, 20, 39, 40, 500)] == [
+        "0-12 px", "0-12 px", "13-19 px", "13-19 px", "20-39 px", "20-39 px", "40+ px", "40+ px"]
