@@ -441,3 +441,49 @@ def test_a_grey_car_that_reads_as_shadow_is_found_by_its_windows_and_a_shadow_is
     assert len(seeing) == 1 and at_the_car(seeing[0]), seeing
     assert not any(at_the_car(i) for i in blind)
     assert not any(abs(outlines.across[i] + 1.8) < 1.0 for i in seeing + blind)
+
+
+_ROAD_OUTLINES = []
+
+
+def _road_outlines():
+    """The outlines of ``_road()``'s camera, built once for the tests that
+    draw many scenes on it."""
+    if not _ROAD_OUTLINES:
+        _ROAD_OUTLINES.append(perspective.perspective_camera(MODEL, np.asarray(_road())).silhouettes)
+    return _ROAD_OUTLINES[0]
+
+
+def _stand_on_the_same_road(outlines, i, j):
+    """Do outlines i and j's vehicles' footprints (their kind's length and
+    width at their road points) overlap by more than the search lets two
+    vehicles' footprints overlap?"""
+    (li, wi, _), (lj, wj, _) = (cm.SIZES_M[sil.KINDS[outlines.kind[k]]] for k in (i, j))
+    across = (wi + wj) / 2 - abs(outlines.across[i] - outlines.across[j])
+    along = (li + lj) / 2 - abs(outlines.depth[i] - outlines.depth[j])
+    return across > search.ROAD_SIDE and along > search.ROAD_SHARE * min(li, lj)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(sil.KINDS[:4]), st.sampled_from((-5.4, -1.8, 1.8, 5.4)),
+                          st.floats(-1.0, 1.0), st.floats(12.0, 60.0)), min_size=2, max_size=6),
+       st.floats(0.0, 3.0))
+def test_no_two_vehicles_the_search_chooses_stand_on_the_same_road(vehicles, shadow):
+    """Vehicles of any kind anywhere in the lanes, their pixels a mask,
+    each with a cast shadow ``shadow`` metres long behind it (pixels that
+    may be either): however the vehicles overlap in the image, or on the
+    road (the drawn ones may: the search must still choose possible ones),
+    no two the search chooses stand on the same road
+    (``search.ROAD_SIDE``, ``search.ROAD_SHARE``)."""
+    outlines = _road_outlines()
+    mask = np.zeros((H, W), dtype=bool)
+    unsure = np.zeros_like(mask)
+    for kind, lane, off, depth in vehicles:
+        mask[outlines.pixels(_nearest(outlines, kind, lane + off, depth))] = True
+        if shadow > 0.5:
+            unsure[outlines.pixels(_nearest(outlines, "car", lane + off, depth + shadow))] = True
+    chosen = search.Search(outlines, mask, unsure & ~mask).run()
+    assert chosen
+    for a in range(len(chosen)):
+        for b in range(a + 1, len(chosen)):
+            assert not _stand_on_the_same_road(outlines, chosen[a], chosen[b]), (chosen[a], chosen[b])
