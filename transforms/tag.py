@@ -45,7 +45,8 @@ class DecodeAndTagWithBackground(CountsProgress, beam.DoFn):
 
     def process(self, ref, backgrounds, cameras):
         self.count_progress()
-        d = decode_image(read_bytes(ref.image), reduce=bg.WORK_REDUCE, max_pixels=self.max_pixels)
+        data = read_bytes(ref.image)
+        d = decode_image(data, reduce=bg.WORK_REDUCE, max_pixels=self.max_pixels)
         self.decoded.inc()
         ref = ref._replace(timestamp=ref.timestamp or d.taken_at)
         if ref.camera not in self._taggers:
@@ -55,7 +56,13 @@ class DecodeAndTagWithBackground(CountsProgress, beam.DoFn):
                                  "none of its sampled frames could be decoded")
             self._taggers[ref.camera] = perspective.frame_tagger(
                 cameras.get(ref.camera), road, self.pixels_per_metre)
-        found = self._taggers[ref.camera](d.pixels, d.scale)
+        tag = self._taggers[ref.camera]
+        # the perspective tagger searches the half-size draft (cheap, and what
+        # its rules were set on) and names colours at full size: a far car is
+        # a few draft pixels wide, most of them shared with the road
+        full = (decode_image(data, max_pixels=self.max_pixels).pixels
+                if tag.names_colours_at_full_size else None)
+        found = tag(d.pixels, d.scale, full)
         yield tagged_image(ref, d.width, d.height, found)
 
 

@@ -161,15 +161,35 @@ def reported_box(box, scale):
             math.ceil(box[2] * scale), math.ceil(box[3] * scale))
 
 
-def find_vehicles(pixels, road, camera, scale=1.0):
+def full_size_paint(full, seen, box, gains, white):
+    """The pixels of the full-size frame ``full`` (uint8 RGB) a vehicle is
+    seen at: those inside its reported ``box`` (full-size pixels) whose
+    pixel of ``seen`` (its visible pixels, at a whole fraction of the full
+    size) is set, brought to the empty road's light (``gains``) and
+    white-balanced (``white``).  A far car is a few working pixels wide, most
+    of them shared with the road at its edges; at full size four times as
+    many pixels show its paint alone."""
+    f = -(-full.shape[0] // seen.shape[0])  # full-size pixels per pixel of ``seen``
+    x0, y0 = max(0, box[0]), max(0, box[1])
+    x1, y1 = min(full.shape[1], box[2]), min(full.shape[0], box[3])
+    rows, cols = np.arange(y0, y1) // f, np.arange(x0, x1) // f
+    at = seen[np.minimum(rows, seen.shape[0] - 1)][:, np.minimum(cols, seen.shape[1] - 1)]
+    paint = full[y0:y1, x0:x1][at].astype(np.float32) / gains * white
+    return np.clip(paint, 0, 255).round().astype(np.uint8)
+
+
+def find_vehicles(pixels, road, camera, scale=1.0, full=None):
     """Vehicles in one frame of a camera looking along the road.
 
     ``pixels`` and ``road`` are uint8 RGB at the working size and ``camera``
     its PerspectiveCamera at that size; ``scale`` is full-size pixels per
     working pixel.  Boxes are returned in full-size pixels: the box of the
-    whole vehicle, hidden parts included (``reported_box``).
+    whole vehicle, hidden parts included (``reported_box``).  Given the
+    frame at ``full`` size too, colours are named on it
+    (``full_size_paint``); else on the working size.
     """
     mask, unsure, frame = frame_evidence(pixels, road)
+    gains = None if full is None else bg.channel_gains(pixels, road)
     dark = dark_pixels(mask, frame, road)
     outlines = camera.silhouettes
     balanced = np.clip(frame * camera.white, 0, 255).astype(np.uint8)
@@ -200,6 +220,8 @@ def find_vehicles(pixels, road, camera, scale=1.0):
         paint = balanced[seen]
         if outlines.kind[i] in sil.LONG_KINDS:
             kind = heavy_type(outlines, i, n, owner, balanced, paint)
+        if full is not None:
+            paint = full_size_paint(full, seen, (x0, y0, x1, y1), gains, camera.white)
         found.append(Detection(
             type=kind, colour=name_colour(paint, CAR_PAINT_SHARE if kind == "car" else CHROMATIC_SHARE),
             score=round(float(seen.sum() / outlines.area[i]), 4),
@@ -208,7 +230,9 @@ def find_vehicles(pixels, road, camera, scale=1.0):
 
 
 def frame_tagger(record, road, pixels_per_metre=None, reduce=bg.WORK_REDUCE):
-    """The tagger of one camera's frames, ``(pixels, scale) -> [Detection]``,
+    """The tagger of one camera's frames, ``(pixels, scale, full=None) ->
+    [Detection]`` (``full``: the frame at full size, which the perspective
+    tagger names colours on: its ``names_colours_at_full_size``),
     from what the job learned of the camera (its CameraGeometry record) and
     its empty road (at the working size, 1/``reduce`` of the full): this
     module's for a camera that looks along the road, the constant-scale
@@ -220,8 +244,9 @@ def frame_tagger(record, road, pixels_per_metre=None, reduce=bg.WORK_REDUCE):
     view = None if model is None else perspective_camera(model, road, record.lane_centres_m)
     metres = tagging_scale(record, pixels_per_metre)
 
-    def tag(pixels, scale):
+    def tag(pixels, scale, full=None):
         if view is not None and pixels.shape == road.shape:
-            return find_vehicles(pixels, road, view, scale)
+            return find_vehicles(pixels, road, view, scale, full)
         return bg.find_vehicles(pixels, road, scale, metres)
+    tag.names_colours_at_full_size = view is not None
     return tag
