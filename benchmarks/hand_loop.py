@@ -63,9 +63,7 @@ def run(input_dir, output, samples=bg.DEFAULT_SAMPLES, window_minutes=15.0,
                 with open(image, "rb") as f:
                     data = f.read()
                 d = decode_image(data, reduce=bg.WORK_REDUCE)
-                tag = taggers[camera]
-                found = tag(d.pixels, d.scale,
-                            decode_image(data).pixels if tag.names_colours_at_full_size else None)
+                found = taggers[camera](d.pixels, d.scale, lambda: decode_image(data).pixels)
             except (OSError, UnreadableImage) as e:
                 counts["failed"] += 1
                 dead.append({"image": image, "stage": "decode", "error": str(e)})

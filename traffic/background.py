@@ -146,14 +146,15 @@ def background_from_samples(samples, size=DEFAULT_SAMPLES):
     return estimate_background(sample_frames(samples, size))
 
 
-def differences(pixels, background):
+def differences(pixels, background, gains=None):
     """(the frame brought to the empty road's light (int16), pixels that
-    differ from the road): what every background tagger starts from."""
+    differ from the road): what every background tagger starts from.
+    ``gains``: the frame's ``channel_gains``, where the caller has them."""
     if pixels.shape != background.shape:
         raise ValueError(
             f"frame is {pixels.shape[1]}x{pixels.shape[0]} at working scale but the "
             f"camera's background is {background.shape[1]}x{background.shape[0]}")
-    frame = normalise_light(pixels, channel_gains(pixels, background))
+    frame = normalise_light(pixels, channel_gains(pixels, background) if gains is None else gains)
     return frame, _channel_max(frame - background.astype(np.int16)) > FOREGROUND_THRESHOLD
 
 

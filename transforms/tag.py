@@ -56,13 +56,11 @@ class DecodeAndTagWithBackground(CountsProgress, beam.DoFn):
                                  "none of its sampled frames could be decoded")
             self._taggers[ref.camera] = perspective.frame_tagger(
                 cameras.get(ref.camera), road, self.pixels_per_metre)
-        tag = self._taggers[ref.camera]
         # the perspective tagger searches the half-size draft (cheap, and what
         # its rules were set on) and names colours at full size: a far car is
         # a few draft pixels wide, most of them shared with the road
-        full = (decode_image(data, max_pixels=self.max_pixels).pixels
-                if tag.names_colours_at_full_size else None)
-        found = tag(d.pixels, d.scale, full)
+        found = self._taggers[ref.camera](
+            d.pixels, d.scale, lambda: decode_image(data, max_pixels=self.max_pixels).pixels)
         yield tagged_image(ref, d.width, d.height, found)
 
 

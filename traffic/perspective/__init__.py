@@ -188,8 +188,8 @@ def find_vehicles(pixels, road, camera, scale=1.0, full=None):
     frame at ``full`` size too, colours are named on it
     (``full_size_paint``); else on the working size.
     """
-    mask, unsure, frame = frame_evidence(pixels, road)
-    gains = None if full is None else bg.channel_gains(pixels, road)
+    gains = bg.channel_gains(pixels, road)  # the frame's light against the road's
+    mask, unsure, frame = frame_evidence(pixels, road, gains)
     dark = dark_pixels(mask, frame, road)
     outlines = camera.silhouettes
     balanced = np.clip(frame * camera.white, 0, 255).astype(np.uint8)
@@ -230,9 +230,9 @@ def find_vehicles(pixels, road, camera, scale=1.0, full=None):
 
 
 def frame_tagger(record, road, pixels_per_metre=None, reduce=bg.WORK_REDUCE):
-    """The tagger of one camera's frames, ``(pixels, scale, full=None) ->
-    [Detection]`` (``full``: the frame at full size, which the perspective
-    tagger names colours on: its ``names_colours_at_full_size``),
+    """The tagger of one camera's frames, ``(pixels, scale, full_size=None)
+    -> [Detection]`` (``full_size``: a function that decodes the frame at
+    full size, called only where the perspective tagger names colours on it),
     from what the job learned of the camera (its CameraGeometry record) and
     its empty road (at the working size, 1/``reduce`` of the full): this
     module's for a camera that looks along the road, the constant-scale
@@ -244,9 +244,8 @@ def frame_tagger(record, road, pixels_per_metre=None, reduce=bg.WORK_REDUCE):
     view = None if model is None else perspective_camera(model, road, record.lane_centres_m)
     metres = tagging_scale(record, pixels_per_metre)
 
-    def tag(pixels, scale, full=None):
+    def tag(pixels, scale, full_size=None):
         if view is not None and pixels.shape == road.shape:
-            return find_vehicles(pixels, road, view, scale, full)
+            return find_vehicles(pixels, road, view, scale, None if full_size is None else full_size())
         return bg.find_vehicles(pixels, road, scale, metres)
-    tag.names_colours_at_full_size = view is not None
     return tag

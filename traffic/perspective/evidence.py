@@ -103,7 +103,7 @@ def brighter_pixels(difference):
     return least > max(BRIGHTER_NOISE * frame_noise(difference), MIN_BRIGHTER)
 
 
-def frame_evidence(pixels, road):
+def frame_evidence(pixels, road, gains=None):
     """(vehicle pixels, pixels that may be either, the frame at the road's
     light).  Vehicle pixels differ clearly from the empty road and are not a
     shadow on it, or are brighter than it in every channel, beyond the
@@ -112,7 +112,7 @@ def frame_evidence(pixels, road):
     look just like a shadow, and dark grey paint like the road, so what is
     shadow-like or differs only faintly otherwise is neither evidence of a
     vehicle nor against one."""
-    frame, foreground = bg.differences(pixels, road)
+    frame, foreground = bg.differences(pixels, road, gains)
     difference = frame - road.astype(np.int16)
     shadow = shadow_mask(frame, road, foreground)
     mask = _without_specks(foreground & ~shadow) | _without_specks(brighter_pixels(difference))
