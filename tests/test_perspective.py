@@ -20,7 +20,7 @@ from tests.conftest import same_outputs, sample_args
 from traffic import background as bg
 from traffic import camera_model as cm
 from traffic import perspective
-from traffic.perspective import evidence
+from traffic.perspective import evidence, search
 from traffic.markings import RoadGeometry, calibrate, is_perspective
 from traffic.colour import name_colour
 from traffic.evaluation import match
@@ -329,6 +329,46 @@ def test_colours_are_named_on_the_full_size_frame(elevated_cameras):
     assert matched > 50, matched
     assert right["full"] > right["working"], right
     assert right["full"] >= 0.75 * matched, (right, matched)
+
+
+def _long_over_cars(tagged, truth):
+    """Of the buses and trucks ``tagged`` matches no true vehicle of, those
+    laid over two or more true cars and no true bus or truck (a queue of
+    cars taken for one long vehicle)."""
+    boxes = [(v.x0, v.y0, v.x1, v.y1) for v in truth]
+    matched = {j for _, j in match(boxes, [(v.x0, v.y0, v.x1, v.y1) for v in tagged])}
+    n = 0
+    for j, v in enumerate(tagged):
+        if v.type not in ("bus", "truck") or j in matched:
+            continue
+        under = [t.type for t in truth if v.x0 <= (t.x0 + t.x1) / 2 < v.x1 and v.y0 <= (t.y0 + t.y1) / 2 < v.y1]
+        n += under.count("car") >= 2 and not {"bus", "truck"} & set(under)
+    return n
+
+
+def test_a_queue_of_cars_shows_their_windows_and_is_not_taken_for_a_truck(elevated_cameras, monkeypatch):
+    """Far in a jam, a queue of touching cars fills a truck's outline about
+    as well as the cars' own outlines do.  A queue shows each car's windows
+    where a bus's or truck's side is one paint: the cars inside a long
+    outline count their dark glass (``search.QUEUE_GLASS``) when the search
+    weighs them against it.  On the test seed's elevated cameras more of
+    the cars are found than without the glass, and no more queues of cars
+    are taken for a long vehicle."""
+    found = {}
+    for weight in (0.0, search.QUEUE_GLASS):
+        monkeypatch.setattr(search, "QUEUE_GLASS", weight)
+        over, cars = 0, 0
+        for road, view, _, d, truth in _tagged_frames(elevated_cameras, range(3, 40, 4)):
+            tagged = perspective.find_vehicles(d.pixels, road, view, d.scale)
+            over += _long_over_cars(tagged, truth)
+            wanted = [v for v in truth if v.type == "car" and not (v.occluded or v.small)]
+            pairs = match([(v.x0, v.y0, v.x1, v.y1) for v in wanted],
+                          [(v.x0, v.y0, v.x1, v.y1) for v in tagged])
+            cars += sum(tagged[j].type == "car" for _, j in pairs)
+        found[weight] = over, cars
+    (over_blind, cars_blind), (over, cars) = found[0.0], found[search.QUEUE_GLASS]
+    assert over_blind > 0, found
+    assert over <= over_blind and cars > cars_blind, found
 
 
 def test_full_size_paint_is_the_vehicles_own_pixels_at_full_size():
