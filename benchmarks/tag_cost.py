@@ -7,7 +7,9 @@ For each geometry: the median milliseconds per frame of decoding at the
 tagger's working size, of the constant-scale (top-down) tagger, and, on
 elevated cameras, of the perspective tagger with the camera model learned
 from the camera's own sample frames (learning it, and laying out the outlines
-of the vehicles its road can hold, are per-camera costs, also reported).
+of the vehicles its road can hold, are per-camera costs, also reported),
+naming colours on the full-size frame as the job does, and of that second,
+full-size decode.
 """
 
 import argparse
@@ -32,40 +34,44 @@ def _ms(fn, *args):
 
 
 def measure(folder):
-    decode, top_down, persp, learn, outlines = [], [], [], [], []
+    decode, full_decode, top_down, persp, learn, outlines = [], [], [], [], [], []
     images = os.path.join(folder, "images")
     for camera in sorted(os.listdir(images)):
         paths = sorted(os.path.join(images, camera, f) for f in os.listdir(os.path.join(images, camera)))
-        frames = []
+        frames, blobs = [], []
         for p in paths:
             with open(p, "rb") as f:
                 data = f.read()
             ms, d = _ms(decode_image, data, bg.WORK_REDUCE)
             decode.append(ms)
             frames.append(d)
+            blobs.append(data)
         road = bg.background_from_samples([(bg.sample_rank(camera, p), d.pixels)
                                            for p, d in zip(paths, frames)])
         geometry = calibrate(road)
         model = None
         if is_perspective(geometry):
             t = time.perf_counter()
-            blobs = [b for d in frames[:bg.DEFAULT_SAMPLES]
-                     for b in evidence.isolated_blobs(d.pixels, road)]
-            model, _ = camera_model.learn_camera(geometry, blobs)
-            centres = () if model is None else lanes.learn_lanes(road, model, blobs)
+            isolated = [b for d in frames[:bg.DEFAULT_SAMPLES]
+                        for b in evidence.isolated_blobs(d.pixels, road)]
+            model, _ = camera_model.learn_camera(geometry, isolated)
+            centres = () if model is None else lanes.learn_lanes(road, model, isolated)
             learn.append((time.perf_counter() - t) * 1000)
         view = None
         if model is not None:
             ms, view = _ms(perspective.perspective_camera, model, road, centres)
             outlines.append(ms)
-        for d in frames:
+        for d, data in zip(frames, blobs):
             top_down.append(_ms(bg.find_vehicles, d.pixels, road, d.scale)[0])
             if view is not None:
-                persp.append(_ms(perspective.find_vehicles, d.pixels, road, view, d.scale)[0])
+                ms, full = _ms(decode_image, data)
+                full_decode.append(ms)
+                persp.append(_ms(perspective.find_vehicles, d.pixels, road, view, d.scale, full.pixels)[0])
     med = lambda xs: round(statistics.median(xs), 2) if xs else None  # noqa: E731
     return {"frames": len(decode), "decode_ms_per_image": med(decode),
             "top_down_tag_ms_per_image": med(top_down),
             "perspective_tag_ms_per_image": med(persp),
+            "full_size_decode_ms_per_image": med(full_decode),
             "camera_model_ms_per_camera": med(learn),
             "outlines_ms_per_camera": med(outlines)}
 
