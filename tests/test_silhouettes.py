@@ -474,7 +474,8 @@ def test_no_two_vehicles_the_search_chooses_stand_on_the_same_road(vehicles, sha
     may be either): however the vehicles overlap in the image, or on the
     road (the drawn ones may: the search must still choose possible ones),
     no two the search chooses stand on the same road
-    (``search.ROAD_SIDE``, ``search.ROAD_SHARE``)."""
+    (``search.ROAD_SIDE``, ``search.ROAD_SHARE``), nor any two once they
+    have settled, each moved on its own (``search.one_per_road``)."""
     outlines = _road_outlines()
     mask = np.zeros((H, W), dtype=bool)
     unsure = np.zeros_like(mask)
@@ -484,6 +485,22 @@ def test_no_two_vehicles_the_search_chooses_stand_on_the_same_road(vehicles, sha
             unsure[outlines.pixels(_nearest(outlines, "car", lane + off, depth + shadow))] = True
     chosen = search.Search(outlines, mask, unsure & ~mask).run()
     assert chosen
-    for a in range(len(chosen)):
-        for b in range(a + 1, len(chosen)):
-            assert not _stand_on_the_same_road(outlines, chosen[a], chosen[b]), (chosen[a], chosen[b])
+    drawn = np.where(mask[..., None], (200, 60, 60), (90, 90, 90)).astype(np.uint8)
+    settled = search.settle(outlines, chosen, mask, unsure & ~mask, edges=search.side_edges(drawn))
+    assert settled
+    for picked in (chosen, settled):
+        for a in range(len(picked)):
+            for b in range(a + 1, len(picked)):
+                assert not _stand_on_the_same_road(outlines, picked[a], picked[b]), (picked[a], picked[b])
+
+
+def test_two_vehicles_settled_onto_one_car_count_it_once():
+    """Settling moves each chosen vehicle on its own: two cars may both
+    settle onto one car (its glass and its edges draw them both).  Only
+    the first chosen stays."""
+    outlines = _road_outlines()
+    car = _nearest(outlines, "car", 1.8, 25.0)
+    beside = _nearest(outlines, "car", 1.8, 25.5)
+    apart = _nearest(outlines, "car", 5.4, 25.0)
+    assert search.one_per_road(outlines, [car, beside, apart]) == [car, apart]
+    assert search.one_per_road(outlines, [beside, car]) == [beside]
