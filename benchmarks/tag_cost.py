@@ -38,30 +38,30 @@ def measure(folder):
     images = os.path.join(folder, "images")
     for camera in sorted(os.listdir(images)):
         paths = sorted(os.path.join(images, camera, f) for f in os.listdir(os.path.join(images, camera)))
-        frames, blobs = [], []
+        frames, jpegs = [], []
         for p in paths:
             with open(p, "rb") as f:
                 data = f.read()
             ms, d = _ms(decode_image, data, bg.WORK_REDUCE)
             decode.append(ms)
             frames.append(d)
-            blobs.append(data)
+            jpegs.append(data)
         road = bg.background_from_samples([(bg.sample_rank(camera, p), d.pixels)
                                            for p, d in zip(paths, frames)])
         geometry = calibrate(road)
         model = None
         if is_perspective(geometry):
             t = time.perf_counter()
-            isolated = [b for d in frames[:bg.DEFAULT_SAMPLES]
-                        for b in evidence.isolated_blobs(d.pixels, road)]
-            model, _ = camera_model.learn_camera(geometry, isolated)
-            centres = () if model is None else lanes.learn_lanes(road, model, isolated)
+            blobs = [b for d in frames[:bg.DEFAULT_SAMPLES]
+                     for b in evidence.isolated_blobs(d.pixels, road)]
+            model, _ = camera_model.learn_camera(geometry, blobs)
+            centres = () if model is None else lanes.learn_lanes(road, model, blobs)
             learn.append((time.perf_counter() - t) * 1000)
         view = None
         if model is not None:
             ms, view = _ms(perspective.perspective_camera, model, road, centres)
             outlines.append(ms)
-        for d, data in zip(frames, blobs):
+        for d, data in zip(frames, jpegs):
             top_down.append(_ms(bg.find_vehicles, d.pixels, road, d.scale)[0])
             if view is not None:
                 ms, full = _ms(decode_image, data)

@@ -392,9 +392,10 @@ def test_a_car_painted_like_the_road_is_found_by_its_windows(elevated_cameras, m
                           [(v.x0, v.y0, v.x1, v.y1) for v in tagged])
             neutral += sum(wanted[i].colour in ("grey", "silver") for i, _ in pairs)
             right += len(pairs)
-            excused = {j for i, j in match([(v.x0, v.y0, v.x1, v.y1) for v in truth],
-                                           [(v.x0, v.y0, v.x1, v.y1) for v in tagged])}
-            wrong += len(tagged) - len(excused)
+            # a detection of a hidden or small vehicle is not wrong either
+            matched_any = match([(v.x0, v.y0, v.x1, v.y1) for v in truth],
+                                [(v.x0, v.y0, v.x1, v.y1) for v in tagged])
+            wrong += len(tagged) - len(matched_any)
         found[share] = neutral, right, wrong
     (neutral_full, right_full, wrong_full), (neutral, right, wrong) = found[1.0], found[search.GLASSY_ROAD]
     assert neutral > neutral_full and right > right_full, found
