@@ -69,3 +69,41 @@ def test_a_frozen_camera_does_not_pollute_the_empty_road(frames):
     for d in decoded[:half]:
         assert boxes(bg.find_vehicles(d.pixels, road_frozen, d.scale)) == boxes(
             bg.find_vehicles(d.pixels, road_live, d.scale))
+
+
+def test_where_few_frames_show_the_road_the_road_like_value_wins():
+    # 40 frames of a grey road; in a 4 x 4 patch the road shows in 5 of
+    # them, one red car stands there in 7 (the densest cluster: a plain
+    # mode takes it), and the other 28 are vehicles of 28 different colours
+    rng = np.random.default_rng(7)
+    road = np.full((24, 24, 3), 100, dtype=np.uint8)
+    frames = [road.copy() for _ in range(40)]
+    patch = (slice(10, 14), slice(10, 14))
+    for i, frame in enumerate(frames):
+        if i < 5:
+            continue
+        frame[patch] = (200, 30, 30) if i < 12 else rng.integers(0, 256, 3)
+    estimate = bg.estimate_background(frames)
+    assert np.abs(estimate[patch].astype(int) - 100).max() <= 2
+    assert np.array_equal(estimate[0:8], road[0:8])  # the rest untouched
+
+
+def test_the_empty_road_far_up_a_busy_road_is_the_road(monkeypatch):
+    # an elevated camera's 40 frames: far up the road traffic covers most
+    # pixels in most frames; the estimate's pixels unlike the true road
+    # (by more than 15 %, light aside) are far fewer than a plain densest
+    # cluster leaves
+    camera = scenes.make_camera(SEED, 0, "elevated")
+    frames = [working(scenes.render(SEED, 0, f, 40, camera)[0]).pixels for f in range(40)]
+    h, w = frames[0].shape[:2]
+    truth = camera.background[:2 * h, :2 * w].reshape(h, 2, w, 2, 3).mean(axis=(1, 3))
+
+    def unlike(road):
+        off = np.log(road.astype(float) + 8) - np.log(truth + 8)
+        off -= np.median(off.reshape(-1, 3), axis=0)
+        return int((np.abs(off).max(axis=2) > 0.15).sum())
+
+    now = unlike(bg.estimate_background(frames))
+    monkeypatch.setattr(bg, "SEEN_SHARE", 0.0)
+    plain = unlike(bg.estimate_background(frames))
+    assert plain > 100 and now < 0.7 * plain, (now, plain)

@@ -35,6 +35,20 @@ DEFAULT_SAMPLES = 40
 DEFAULT_PIXELS_PER_METRE = 10.0
 CLUSTER_TOLERANCE = 0.07  # log units (7 %): how close two samples of the road are
 DARK_OFFSET = 8.0  # grey levels added before the log: sensor noise near black
+# Far up a busy road a pixel shows the road in few frames: vehicles of
+# every colour pass over it, and the densest cluster there can be a few
+# frames of one vehicle, or of the shadows under a queue.  Where fewer than
+# this share of the sample agree on a pixel's value (the best cluster) and
+# that value is unlike the road around it (the median of the estimate over
+# ROAD_AROUND_PX x ROAD_AROUND_PX pixels, by more than ROAD_LIKE, log units), the
+# pixel takes the cluster of at least two frames closest to that road.
+# (Set on seeds 101-106: the estimate's pixels unlike the generator's true
+# road halved, recall and precision up by 0.4 and 0.5 on average; 0.4 lost
+# one camera's calibration.  Then checked on seeds 186-188, which no run had
+# used: recall +0.2..+1.0, precision -0.3..+2.5.)
+SEEN_SHARE = 0.25
+ROAD_AROUND_PX = 9  # working pixels: wider than a far car
+ROAD_LIKE = 2 * CLUSTER_TOLERANCE
 FOREGROUND_THRESHOLD = 20  # grey levels: how far from the road a vehicle is
 ALONG_ROAD_CLOSING_PX = 5  # working pixels (1 m at the default scale)
 
@@ -97,7 +111,9 @@ def estimate_background(frames):
     that cluster.  Closeness is relative (in log units): light changes
     multiply a pixel's value, so an absolute tolerance would let the tight
     values of dark vehicles and shadows outvote a brighter road whose samples
-    drift further apart.
+    drift further apart.  Where few samples agree on a pixel and their value
+    is unlike the road around it, the cluster closest to that road
+    (``_road_like``).
     """
     if not frames:
         raise ValueError("no frames to estimate a background from")
@@ -112,11 +128,34 @@ def estimate_background(frames):
         close = _channel_max(logs[i + 1:] - logs[i]) <= CLUSTER_TOLERANCE
         support[i] += close.sum(axis=0, dtype=np.int16)
         support[i + 1:] += close
-    best = support.argmax(axis=0)
+    best = _road_like(logs, support, support.argmax(axis=0))
     centre = np.take_along_axis(logs, best[None, ..., None], axis=0)[0]
     members = _channel_max(logs - centre) <= CLUSTER_TOLERANCE
     total = (stack * members[..., None]).sum(axis=0)
     return (total / members.sum(axis=0)[..., None]).round().astype(np.uint8)
+
+
+def _road_like(logs, support, best):
+    """``best`` (per pixel, the sample whose cluster is the road) where fewer
+    than SEEN_SHARE of the samples ``logs`` (log values, (K, H, W, 3)) agree
+    on it and its value is unlike the road around it, replaced by the sample
+    closest to that road among those some other sample agrees with
+    (``support``, (K, H, W): each sample's cluster size), where one lies
+    within ROAD_LIKE of it."""
+    centre = np.take_along_axis(logs, best[None, ..., None], axis=0)[0]
+    around = np.stack([ndimage.median_filter(centre[..., c], size=ROAD_AROUND_PX)
+                       for c in range(centre.shape[-1])], axis=-1)
+    agreed = np.take_along_axis(support, best[None], axis=0)[0]
+    ys, xs = np.nonzero((agreed < SEEN_SHARE * len(logs)) & (_channel_max(centre - around) > ROAD_LIKE))
+    if not len(ys):
+        return best
+    off = _channel_max(logs[:, ys, xs] - around[ys, xs][None])  # (K, pixels)
+    off[support[:, ys, xs] < 2] = np.inf
+    pick = off.argmin(axis=0)
+    near = off[pick, np.arange(len(ys))] <= ROAD_LIKE
+    best = best.copy()
+    best[ys[near], xs[near]] = pick[near]
+    return best
 
 
 def sample_frames(samples, size=DEFAULT_SAMPLES):
