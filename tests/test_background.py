@@ -107,3 +107,17 @@ def test_the_empty_road_far_up_a_busy_road_is_the_road(monkeypatch):
     monkeypatch.setattr(bg, "SEEN_SHARE", 0.0)
     plain = unlike(bg.estimate_background(frames))
     assert plain > 100 and now < 0.7 * plain, (now, plain)
+
+
+@pytest.mark.parametrize("shape", [(7, 9, 3), (60, 80, 3), (45, 31, 1)])
+def test_the_medians_around_some_pixels_are_scipys_median_filter(shape):
+    """The road around the pixels the sample disagrees on is the median
+    over ROAD_AROUND_PX x ROAD_AROUND_PX pixels, computed at those pixels
+    only: exactly scipy's median_filter there, at the frame's edges too."""
+    from scipy import ndimage
+    rng = np.random.default_rng(shape[0])
+    image = rng.random(shape).astype(np.float32)
+    ys, xs = np.nonzero(rng.random(shape[:2]) < 0.3)
+    whole = np.stack([ndimage.median_filter(image[..., c], size=bg.ROAD_AROUND_PX)
+                      for c in range(shape[2])], axis=-1)
+    assert np.array_equal(bg._medians_around(image, ys, xs, bg.ROAD_AROUND_PX), whole[ys, xs])

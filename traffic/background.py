@@ -142,20 +142,34 @@ def _road_like(logs, support, best):
     closest to that road among those some other sample agrees with
     (``support``, (K, H, W): each sample's cluster size), where one lies
     within ROAD_LIKE of it."""
-    centre = np.take_along_axis(logs, best[None, ..., None], axis=0)[0]
-    around = np.stack([ndimage.median_filter(centre[..., c], size=ROAD_AROUND_PX)
-                       for c in range(centre.shape[-1])], axis=-1)
     agreed = np.take_along_axis(support, best[None], axis=0)[0]
-    ys, xs = np.nonzero((agreed < SEEN_SHARE * len(logs)) & (_channel_max(centre - around) > ROAD_LIKE))
+    ys, xs = np.nonzero(agreed < SEEN_SHARE * len(logs))
     if not len(ys):
         return best
-    off = _channel_max(logs[:, ys, xs] - around[ys, xs][None])  # (K, pixels)
+    centre = np.take_along_axis(logs, best[None, ..., None], axis=0)[0]
+    around = _medians_around(centre, ys, xs, ROAD_AROUND_PX)
+    unlike = _channel_max(centre[ys, xs] - around) > ROAD_LIKE
+    ys, xs, around = ys[unlike], xs[unlike], around[unlike]
+    if not len(ys):
+        return best
+    off = _channel_max(logs[:, ys, xs] - around[None])  # (K, pixels)
     off[support[:, ys, xs] < 2] = np.inf
     pick = off.argmin(axis=0)
     near = off[pick, np.arange(len(ys))] <= ROAD_LIKE
     best = best.copy()
     best[ys[near], xs[near]] = pick[near]
     return best
+
+
+def _medians_around(image, ys, xs, size):
+    """Per channel, the median of ``image`` (H, W, C) over the size x size
+    pixels centred on each of pixels (ys, xs), the image mirrored at its
+    edges: scipy's ``median_filter`` there, without filtering the whole
+    image (only the few pixels the sample disagrees on need it)."""
+    half = size // 2
+    padded = np.pad(image, ((half, half), (half, half), (0, 0)), mode="symmetric")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (size, size), axis=(0, 1))
+    return np.median(windows[ys, xs].reshape(len(ys), image.shape[2], -1), axis=-1)
 
 
 def sample_frames(samples, size=DEFAULT_SAMPLES):
