@@ -307,6 +307,12 @@ def _tagged_frames(elevated_cameras, frames):
             yield road, view, data, decode_image(data, reduce=bg.WORK_REDUCE), truth
 
 
+def _match(truth, tagged):
+    """``traffic.evaluation.match`` of two lists of vehicles (anything with
+    x0, y0, x1, y1): [(truth index, tagged index)]."""
+    return match([(v.x0, v.y0, v.x1, v.y1) for v in truth], [(v.x0, v.y0, v.x1, v.y1) for v in tagged])
+
+
 def test_elevated_frames_are_tagged_better_than_by_the_top_down_tagger(elevated_cameras):
     """On the test seed's elevated cameras (queues of touching vehicles,
     shadows, changing light), the perspective tagger finds, with the right
@@ -314,10 +320,9 @@ def test_elevated_frames_are_tagged_better_than_by_the_top_down_tagger(elevated_
     found = {"perspective": 0, "top-down": 0}
     for road, view, _, d, truth in _tagged_frames(elevated_cameras, range(0, 40, 8)):
         wanted = [v for v in truth if not (v.occluded or v.small)]
-        boxes = [(v.x0, v.y0, v.x1, v.y1) for v in wanted]
         for name, tagged in (("perspective", perspective.find_vehicles(d.pixels, road, view, d.scale)),
                              ("top-down", bg.find_vehicles(d.pixels, road, d.scale))):
-            pairs = match(boxes, [(v.x0, v.y0, v.x1, v.y1) for v in tagged])
+            pairs = _match(wanted, tagged)
             found[name] += sum(wanted[i].type == tagged[j].type for i, j in pairs)
     assert found["perspective"] >= 2 * found["top-down"], found
     assert found["perspective"] > 30, found
@@ -334,12 +339,11 @@ def test_colours_are_named_on_the_full_size_frame(elevated_cameras):
     matched = 0
     for road, view, data, d, truth in _tagged_frames(elevated_cameras, range(1, 40, 6)):
         cars = [v for v in truth if v.type == "car" and not (v.occluded or v.small)]
-        boxes = [(v.x0, v.y0, v.x1, v.y1) for v in cars]
         runs = {name: perspective.find_vehicles(d.pixels, road, view, d.scale, full)
                 for name, full in (("full", decode_image(data).pixels), ("working", None))}
         assert [v[:1] + v[2:] for v in runs["full"]] == [v[:1] + v[2:] for v in runs["working"]]
         for name, tagged in runs.items():
-            pairs = match(boxes, [(v.x0, v.y0, v.x1, v.y1) for v in tagged])
+            pairs = _match(cars, tagged)
             right[name] += sum(cars[i].colour == tagged[j].colour for i, j in pairs
                                if tagged[j].type == "car")
             matched += name == "full" and sum(tagged[j].type == "car" for _, j in pairs)
@@ -352,8 +356,7 @@ def _long_over_cars(tagged, truth):
     """Of the buses and trucks ``tagged`` matches no true vehicle of, those
     laid over two or more true cars and no true bus or truck (a queue of
     cars taken for one long vehicle)."""
-    boxes = [(v.x0, v.y0, v.x1, v.y1) for v in truth]
-    matched = {j for _, j in match(boxes, [(v.x0, v.y0, v.x1, v.y1) for v in tagged])}
+    matched = {j for _, j in _match(truth, tagged)}
     n = 0
     for j, v in enumerate(tagged):
         if v.type not in ("bus", "truck") or j in matched:
@@ -379,8 +382,7 @@ def test_a_queue_of_cars_shows_their_windows_and_is_not_taken_for_a_truck(elevat
             tagged = perspective.find_vehicles(d.pixels, road, view, d.scale)
             over += _long_over_cars(tagged, truth)
             wanted = [v for v in truth if v.type == "car" and not (v.occluded or v.small)]
-            pairs = match([(v.x0, v.y0, v.x1, v.y1) for v in wanted],
-                          [(v.x0, v.y0, v.x1, v.y1) for v in tagged])
+            pairs = _match(wanted, tagged)
             cars += sum(tagged[j].type == "car" for _, j in pairs)
         found[weight] = over, cars
     (over_blind, cars_blind), (over, cars) = found[0.0], found[search.QUEUE_GLASS]
@@ -407,13 +409,11 @@ def test_a_car_painted_like_the_road_is_found_by_its_windows(elevated_cameras, m
         for road, view, _, d, truth in _tagged_frames(elevated_cameras, range(1, 40, 4)):
             tagged = [v for v in perspective.find_vehicles(d.pixels, road, view, d.scale) if v.type == "car"]
             wanted = [v for v in truth if v.type == "car" and not (v.occluded or v.small)]
-            pairs = match([(v.x0, v.y0, v.x1, v.y1) for v in wanted],
-                          [(v.x0, v.y0, v.x1, v.y1) for v in tagged])
+            pairs = _match(wanted, tagged)
             neutral += sum(wanted[i].colour in ("grey", "silver") for i, _ in pairs)
             right += len(pairs)
             # a detection of a hidden or small vehicle is not wrong either
-            matched_any = match([(v.x0, v.y0, v.x1, v.y1) for v in truth],
-                                [(v.x0, v.y0, v.x1, v.y1) for v in tagged])
+            matched_any = _match(truth, tagged)
             wrong += len(tagged) - len(matched_any)
         found[share] = neutral, right, wrong
     (neutral_full, right_full, wrong_full), (neutral, right, wrong) = found[1.0], found[search.GLASSY_ROAD]
