@@ -1,6 +1,6 @@
 """How good were the tags?  Compare a run's vehicles with ground truth.
 
-    python -m pipelines.evaluate --output DIR --ground-truth FILE [--json FILE] [--breakdown]
+    python -m pipelines.evaluate --output DIR --ground-truth FILE [--json FILE] [--breakdown] [--per-camera]
 
 Ground-truth image paths are relative to the ground-truth file's folder (as
 generate_sample writes them); the run's are absolute.  Prints, per type, the
@@ -8,7 +8,9 @@ true and counted totals, count error, precision and recall (IoU >= 0.5 and the
 right type), and colour accuracy over the matched vehicles; with
 ``--breakdown``, also where the misses are (``traffic.evaluation.breakdown``):
 what each true type was matched as, overlapped by or missed; recall by box
-size; and the names each true colour was given.
+size; and the names each true colour was given; with ``--per-camera``, the
+figures of each camera on its own (a camera the tagger does badly on stands
+out).
 """
 
 import argparse
@@ -19,7 +21,7 @@ import sys
 import pandas as pd
 
 from pipelines.outputs import read_table
-from traffic.evaluation import SIZE_BANDS, breakdown, evaluate, size_band
+from traffic.evaluation import SIZE_BANDS, breakdown, evaluate, per_camera, size_band
 from traffic.vocabulary import COLOURS, VEHICLE_TYPES
 
 
@@ -38,7 +40,7 @@ def load(output, ground_truth):
 def format_report(result):
     pct = lambda x: "   n/a" if x is None else f"{x * 100:6.1f}"  # noqa: E731
     lines = [f"{'type':<12}{'true':>7}{'counted':>9}{'error %':>9}{'precision %':>13}{'recall %':>10}"]
-    for t, r in result["types"].items():
+    for t, r in list(result["types"].items()) + [("all types", result["all"])]:
         err = "    n/a" if r["count_error"] is None else f"{r['count_error'] * 100:+7.1f}"
         lines.append(f"{t:<12}{r['true']:>7}{r['counted']:>9}{err:>9}"
                      f"{pct(r['precision']):>13}{pct(r['recall']):>10}")
@@ -82,6 +84,23 @@ def format_breakdown(result):
     return "\n".join(lines)
 
 
+def format_cameras(cameras):
+    """One line per camera of a ``per_camera`` result: every type together,
+    each type's count error, and car colour."""
+    pct = lambda x, sign="": "n/a" if x is None else f"{x * 100:{sign}.1f}"  # noqa: E731
+    columns = ("true", "counted", "precision %", "recall %") + tuple(
+        f"{t} error %" for t in VEHICLE_TYPES) + ("car colour %",)
+    lines = ["", "per camera (every type together; each type's count error)",
+             f"{'camera':<12}" + "".join(f"{c:>{max(len(c) + 2, 9)}}" for c in columns)]
+    for camera, r in cameras.items():
+        a = r["all"]
+        cells = (a["true"], a["counted"], pct(a["precision"]), pct(a["recall"])) + tuple(
+            pct(r["types"][t]["count_error"], "+") for t in VEHICLE_TYPES) + (
+            pct(r["colour_by_type"].get("car")),)
+        lines.append(f"{camera:<12}" + "".join(f"{c:>{max(len(h) + 2, 9)}}" for c, h in zip(cells, columns)))
+    return "\n".join(lines)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="evaluate", description=__doc__.split("\n")[0])
     ap.add_argument("--output", required=True, help="the run's output folder")
@@ -89,6 +108,8 @@ def main(argv=None):
     ap.add_argument("--json", help="also write the figures to this file")
     ap.add_argument("--breakdown", action="store_true",
                     help="also say where the misses are: types, box sizes, colour names")
+    ap.add_argument("--per-camera", action="store_true",
+                    help="also give the figures of each camera on its own")
     a = ap.parse_args(argv)
     for path in (os.path.join(a.output, "vehicles"), a.ground_truth):
         if not os.path.exists(path):
@@ -100,6 +121,9 @@ def main(argv=None):
     if a.breakdown:
         result["breakdown"] = breakdown(truth, found)
         print(format_breakdown(result["breakdown"]))
+    if a.per_camera:
+        result["cameras"] = per_camera(truth, found)
+        print(format_cameras(result["cameras"]))
     if a.json:
         with open(a.json, "w") as f:
             json.dump(result, f, indent=2)

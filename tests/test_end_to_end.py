@@ -177,17 +177,23 @@ def test_help_lists_the_job_options(capsys):
 
 
 def test_evaluate_command_with_breakdown(run_one_worker, small_sample, tmp_path, capsys):
-    """The evaluate command on a run: its tables, and with --breakdown the
-    fate of every required vehicle, adding up to the true totals."""
+    """The evaluate command on a run: its tables, with --breakdown the fate
+    of every required vehicle, adding up to the true totals, and with
+    --per-camera each camera's figures, adding up to the run's."""
     import json
     from pipelines import evaluate
     report = tmp_path / "eval.json"
     assert evaluate.main(["--output", run_one_worker, "--ground-truth",
                           os.path.join(small_sample, "ground_truth.parquet"),
-                          "--json", str(report), "--breakdown"]) == 0
+                          "--json", str(report), "--breakdown", "--per-camera"]) == 0
     out = capsys.readouterr().out
     assert "colour accuracy over" in out and "overlapped" in out and "by the shorter side" in out
     result = json.loads(report.read_text())
+    cameras = result["cameras"]
+    assert len(cameras) >= 2 and all(f"\n{c} " in out for c in cameras)
+    for k in ("true", "counted"):
+        assert sum(c["all"][k] for c in cameras.values()) == result["all"][k]
+    assert result["all"]["true"] == sum(r["true"] for r in result["types"].values())
     for t, fates in result["breakdown"]["types"].items():
         assert sum(fates.values()) == result["types"][t]["true"], t
         assert fates.get(t, 0) == round((result["types"][t]["recall"] or 0) * result["types"][t]["true"])

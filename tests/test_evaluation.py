@@ -1,7 +1,7 @@
 import pandas as pd
 
-from pipelines.evaluate import format_breakdown
-from traffic.evaluation import breakdown, evaluate, iou_matrix, match, size_band
+from pipelines.evaluate import format_breakdown, format_cameras, format_report
+from traffic.evaluation import breakdown, evaluate, iou_matrix, match, per_camera, size_band
 
 
 def test_iou_and_greedy_matching():
@@ -85,3 +85,33 @@ def test_breakdown_says_what_each_true_vehicle_became():
 def test_size_bands():
     assert [size_band(s) for s in (0, 12, 13, 19, 20, 39, 40, 500)] == [
         "0-12 px", "0-12 px", "13-19 px", "13-19 px", "20-39 px", "20-39 px", "40+ px", "40+ px"]
+
+
+def test_every_type_together_and_each_camera_on_its_own():
+    truth = pd.DataFrame([
+        _row("a", "car", "red", 0, camera="east"), _row("a", "bus", "white", 50, camera="east"),
+        _row("b", "car", "blue", 0, camera="west"), _row("b", "truck", "grey", 50, camera="west"),
+        _row("b", "car", "grey", 100, small=True, camera="west"),
+    ])
+    found = pd.DataFrame([
+        _row("a", "car", "red", 0, camera="east"), _row("a", "truck", "white", 50, camera="east"),
+        _row("b", "car", "black", 0, camera="west"), _row("b", "truck", "grey", 50, camera="west"),
+        _row("b", "car", "grey", 100, camera="west"), _row("b", "car", "red", 300, camera="west"),
+    ])
+    r = evaluate(truth, found)
+    # four required vehicles, five counted (the small car's detection is left out),
+    # three of them the right type where they stand (the bus was found as a truck)
+    assert r["all"] == {"true": 4, "counted": 5, "count_error": 0.25, "precision": 0.6, "recall": 0.75}
+    assert "all types" in format_report(r)
+    cams = per_camera(truth, found)
+    assert list(cams) == ["east", "west"]
+    assert cams["east"]["all"] == {"true": 2, "counted": 2, "count_error": 0.0, "precision": 0.5, "recall": 0.5}
+    assert cams["west"]["all"] == {"true": 2, "counted": 3, "count_error": 0.5,
+                                   "precision": 2 / 3, "recall": 1.0}
+    assert cams["east"]["colour_by_type"]["car"] == 1.0 and cams["west"]["colour_by_type"]["car"] == 0.0
+    # the cameras' figures add up to the run's
+    for k in ("true", "counted"):
+        assert sum(c["all"][k] for c in cams.values()) == r["all"][k]
+    lines = format_cameras(cams).splitlines()
+    east = next(line for line in lines if line.startswith("east")).split()
+    assert east[:5] == ["east", "2", "2", "50.0", "50.0"] and east[-1] == "100.0"

@@ -72,8 +72,10 @@ def evaluate(truth, found, threshold=0.5):
     """truth, found: pandas DataFrames with image, type, colour, x0, y0, x1, y1
     (truth optionally with occluded and small).
 
-    Returns {"types": {type: {...}}, "colour_accuracy": float,
-    "colour_by_type": {true type: float}, "matched": n, "excused": n}.
+    Returns {"types": {type: {...}}, "all": {...} (every type together: a
+    detection is correct where it matches a vehicle of its own type),
+    "colour_accuracy": float, "colour_by_type": {true type: float},
+    "matched": n, "excused": n}.
     """
     per_type = {t: {"true": 0, "counted": 0, "correct": 0} for t in VEHICLE_TYPES}
     colour_right = matched = excused_found = 0
@@ -96,17 +98,27 @@ def evaluate(truth, found, threshold=0.5):
             named[a["type"]][1] += int(a["colour"] == b["colour"])
             if a["type"] == b["type"]:
                 per_type[a["type"]]["correct"] += 1
-    types = {}
-    for t, c in per_type.items():
-        types[t] = {
-            "true": c["true"], "counted": c["counted"],
-            "count_error": (c["counted"] - c["true"]) / c["true"] if c["true"] else None,
-            "precision": c["correct"] / c["counted"] if c["counted"] else None,
-            "recall": c["correct"] / c["true"] if c["true"] else None,
-        }
-    return {"types": types, "matched": matched, "excused": excused_found,
+    types = {t: _figures(**c) for t, c in per_type.items()}
+    every = {k: sum(c[k] for c in per_type.values()) for k in ("true", "counted", "correct")}
+    return {"types": types, "all": _figures(**every), "matched": matched, "excused": excused_found,
             "colour_accuracy": colour_right / matched if matched else None,
             "colour_by_type": {t: right / n if n else None for t, (n, right) in named.items()}}
+
+
+def _figures(true, counted, correct):
+    """Count error, precision and recall of ``correct`` detections among
+    ``counted``, against ``true`` vehicles (None where undefined)."""
+    return {"true": true, "counted": counted,
+            "count_error": (counted - true) / true if true else None,
+            "precision": correct / counted if counted else None,
+            "recall": correct / true if true else None}
+
+
+def per_camera(truth, found, threshold=0.5):
+    """``evaluate`` for each camera of ``truth`` on its own: {camera:
+    result}.  Both frames need a ``camera`` column."""
+    return {camera: evaluate(tr, found[found["camera"] == camera], threshold)
+            for camera, tr in truth.groupby("camera", sort=True)}
 
 
 # The bands of a true box's shorter side (full-size pixels) recall is given
