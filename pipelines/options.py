@@ -60,6 +60,12 @@ class TagImagesOptions(PipelineOptions):
         _flag(parser, "background_samples", type=int, default=DEFAULT_SAMPLES,
               help="Background tagger: frames per camera sampled to estimate the empty "
                    "road (default: %(default)s).")
+        _flag(parser, "cameras_from", default=None,
+              help="Background tagger: an earlier run's output folder; its cameras "
+                   "(DIR/cameras/: empty road and geometry) are used as they are, not "
+                   "learned again, so a batch with few frames per camera is tagged "
+                   "against what a larger batch taught. Cameras it does not hold are "
+                   "learned as usual.")
         _flag(parser, "max_image_pixels", type=int, default=DEFAULT_MAX_PIXELS,
               help="Refuse images with more pixels than this, before decoding them "
                    "(decompression-bomb guard; default: %(default)s).")

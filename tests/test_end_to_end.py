@@ -131,6 +131,8 @@ def test_rerun_into_the_same_output_replaces_the_previous_results(small_sample, 
     (["--taggr", "detector"], "unknown option --taggr; did you mean --tagger?"),
     (["--window_minute=5"], "did you mean --window_minutes?"),
     (["stray-word"], "unexpected argument 'stray-word'"),
+    (["--cameras-from", "EMPTYDIR"], "holds no camera records"),
+    (["--cameras-from", "OUTDIR"], "must be an earlier run's folder, not --output"),
 ])
 def test_bad_command_line_stops_before_the_job_with_one_line(small_sample, tmp_path, capsys,
                                                              args, message):
@@ -138,7 +140,8 @@ def test_bad_command_line_stops_before_the_job_with_one_line(small_sample, tmp_p
     bad_manifest.write_text("file,camera\na.jpg,x\n")
     twice = tmp_path / "twice.csv"
     twice.write_text("path,camera,path\na.jpg,x,b.jpg\n")
-    args = [{"BADMANIFEST": str(bad_manifest), "TWICEMANIFEST": str(twice)}.get(a, a)
+    args = [{"BADMANIFEST": str(bad_manifest), "TWICEMANIFEST": str(twice),
+             "EMPTYDIR": str(tmp_path), "OUTDIR": str(tmp_path / "o")}.get(a, a)
             for a in args]
     base = ["--input", os.path.join(small_sample, "images", "**", "*.jpg"),
             "--output", str(tmp_path / "o")]

@@ -189,3 +189,11 @@ def window_rows(w):
 
 def camera_row(c):
     return c._asdict()
+
+
+def camera_from_row(row):
+    """The CameraGeometry of a row of ``DIR/cameras/`` (``camera_row``'s
+    inverse): what an earlier run learned about a camera."""
+    fields = {k: row.get(k) for k in CameraGeometry._fields}
+    fields["lane_centres_m"] = tuple(fields["lane_centres_m"] or ())
+    return CameraGeometry(**fields)

@@ -5,10 +5,13 @@ pixels never leave the worker that decoded them.  The background tagger needs
 one coordination step first: per camera, a fixed-size sample of frames is
 chosen once all the camera's frames are known (a combine: a barrier per
 camera), only those are decoded into small working-size copies, and the
-estimated empty road reaches the tag step as a side input.
+estimated empty road reaches the tag step as a side input.  With
+``--cameras-from``, cameras an earlier run learned are read from its
+``DIR/cameras/`` instead (``ReadCameras``).
 """
 
 import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from traffic import background as bg
@@ -17,6 +20,7 @@ from traffic.perspective import evidence
 from traffic.calibration import camera_geometry
 from traffic.detector import model_spec
 from traffic.imaging import DEFAULT_MAX_PIXELS, UnreadableImage, decode_image
+from traffic.records import camera_from_row
 from transforms.detect import DetectVehicles, read_model_file
 from transforms.outcomes import ToDeadLetter, read_bytes, tagged_image
 from transforms.progress import CountsProgress
@@ -140,6 +144,31 @@ class LearnGeometry(beam.PTransform):
             lambda camera, road: camera_geometry(camera, road[0], road[1], reduce, road[2], hint))
 
 
+def cameras_pattern(folder):
+    """The Parquet shards of a run's ``DIR/cameras/``."""
+    return FileSystems.join(folder, "cameras", "part-*")
+
+
+class ReadCameras(beam.PTransform):
+    """An earlier run's ``DIR/cameras/`` -> CameraGeometry records that hold
+    an empty road (a camera that run could not read is learned again)."""
+
+    def __init__(self, folder):
+        super().__init__()
+        self.folder = folder
+
+    def expand(self, pipeline):
+        return (pipeline
+                | "ReadParquet" >> beam.io.ReadFromParquet(cameras_pattern(self.folder))
+                | "ToRecords" >> beam.Map(camera_from_row)
+                | "WithRoad" >> beam.Filter(lambda c: c.empty_road_jpeg is not None))
+
+
+def _stored_road(camera):
+    """(camera, its empty road at the working size) of a stored record."""
+    return camera.camera, decode_image(camera.empty_road_jpeg).pixels
+
+
 class TagImages(beam.PTransform):
     """ImageRefs -> (TaggedImage records, DeadLetter records, CameraGeometry
     records: what the background tagger learned about each camera).
@@ -161,10 +190,20 @@ class TagImages(beam.PTransform):
                 o.model, spec, o.min_score, o.nms_iou, o.batch_size, o.onnx_threads,
                 o.max_image_pixels, o.progress_dir)
             return tagged, dead, refs.pipeline | "NoCameraGeometry" >> beam.Create([])
-        roads = refs | "EstimateBackgrounds" >> EstimateBackgrounds(
+        stored, to_learn = None, refs
+        if o.cameras_from:  # what an earlier run learned, used as it is
+            stored = refs.pipeline | "ReadCameras" >> ReadCameras(o.cameras_from)
+            known = stored | "StoredNames" >> beam.Map(lambda c: (c.camera, True))
+            to_learn = refs | "NotStored" >> beam.Filter(
+                lambda r, known: r.camera not in known, beam.pvalue.AsDict(known))
+        roads = to_learn | "EstimateBackgrounds" >> EstimateBackgrounds(
             o.background_samples, bg.WORK_REDUCE, o.max_image_pixels)
         backgrounds = roads | "RoadOnly" >> beam.MapTuple(lambda camera, road: (camera, road[0]))
         cameras = roads | "LearnGeometry" >> LearnGeometry(bg.WORK_REDUCE, o.pixels_per_metre)
+        if stored is not None:
+            backgrounds = ((backgrounds, stored | "StoredRoad" >> beam.Map(_stored_road))
+                           | "AllRoads" >> beam.Flatten())
+            cameras = (cameras, stored) | "AllCameras" >> beam.Flatten()
         # the tagger needs the learned figures, not the picture of the road
         by_camera = cameras | "KeyByCamera" >> beam.Map(
             lambda c: (c.camera, c._replace(empty_road_jpeg=None)))

@@ -15,6 +15,7 @@ from traffic.detector import ModelError, model_spec
 from traffic.paths import has_scheme
 from transforms.detect import read_model_file
 from transforms.read import manifest_columns
+from transforms.tag import cameras_pattern
 
 
 PROG = "tag_images"
@@ -89,6 +90,8 @@ def validate(opts):
         raise UsageError("--pixels-per-metre must be positive")
     if opts.max_failed_fraction is not None and not 0 <= opts.max_failed_fraction <= 1:
         raise UsageError("--max-failed-fraction must be between 0 and 1")
+    if opts.cameras_from is not None:
+        _check_cameras_from(opts)
     matched = set()
     for pattern in opts.input:
         try:
@@ -119,6 +122,26 @@ def validate(opts):
                              f"({', '.join(twice)}): which one is meant is not clear")
     _check_writable(opts.output)
     return len(matched)  # distinct files
+
+
+def _check_cameras_from(opts):
+    """--cameras-from: an earlier run's folder with camera records, not this
+    run's own output (which a run clears of its files before it writes)."""
+    opts.cameras_from = _absolute(opts.cameras_from)
+    if opts.tagger != "background":
+        raise UsageError("--cameras-from is for the background tagger (the detector learns nothing per camera)")
+    if opts.cameras_from.rstrip("/") == opts.output.rstrip("/"):
+        raise UsageError("--cameras-from must be an earlier run's folder, not --output "
+                         "(a run replaces what an earlier run wrote there)")
+    pattern = cameras_pattern(opts.cameras_from)
+    try:
+        found = FileSystems.match([pattern])[0].metadata_list
+    except Exception as e:  # noqa: BLE001 - any filesystem error is a usage error here
+        raise UsageError(f"cannot list --cameras-from {opts.cameras_from!r}: {e}") from None
+    if not found:
+        raise UsageError(f"--cameras-from {opts.cameras_from!r} holds no camera records "
+                         f"(nothing matches {pattern!r}): give the output folder of a "
+                         f"background-tagger run")
 
 
 def unreadable_folders(pattern):
