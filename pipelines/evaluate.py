@@ -37,17 +37,21 @@ def load(output, ground_truth):
     return truth[truth["image"].isin(done)], found
 
 
+def _pct(x, sign=""):
+    """A share as a percentage with one decimal ("n/a" for None)."""
+    return "n/a" if x is None else f"{x * 100:{sign}.1f}"
+
+
 def format_report(result):
-    pct = lambda x: "   n/a" if x is None else f"{x * 100:6.1f}"  # noqa: E731
     lines = [f"{'type':<12}{'true':>7}{'counted':>9}{'error %':>9}{'precision %':>13}{'recall %':>10}"]
     for t, r in list(result["types"].items()) + [("all types", result["all"])]:
         err = "    n/a" if r["count_error"] is None else f"{r['count_error'] * 100:+7.1f}"
         lines.append(f"{t:<12}{r['true']:>7}{r['counted']:>9}{err:>9}"
-                     f"{pct(r['precision']):>13}{pct(r['recall']):>10}")
-    by_type = ", ".join(f"{t} {pct(c).strip()}" for t, c in result.get("colour_by_type", {}).items()
+                     f"{_pct(r['precision']):>13}{_pct(r['recall']):>10}")
+    by_type = ", ".join(f"{t} {_pct(c)}" for t, c in result.get("colour_by_type", {}).items()
                         if c is not None)
     lines.append(f"colour accuracy over {result['matched']} matched vehicles: "
-                 f"{pct(result['colour_accuracy']).strip()} %" + (f" ({by_type})" if by_type else ""))
+                 f"{_pct(result['colour_accuracy'])} %" + (f" ({by_type})" if by_type else ""))
     if result.get("excused"):
         lines.append(f"left out: {result['excused']} detections of occluded or small vehicles "
                      "(neither required nor counted against)")
@@ -87,17 +91,16 @@ def format_breakdown(result):
 def format_cameras(cameras):
     """One line per camera of a ``per_camera`` result: every type together,
     each type's count error, and car colour."""
-    pct = lambda x, sign="": "n/a" if x is None else f"{x * 100:{sign}.1f}"  # noqa: E731
     columns = ("true", "counted", "precision %", "recall %") + tuple(
         f"{t} error %" for t in VEHICLE_TYPES) + ("car colour %",)
-    lines = ["", "per camera (every type together; each type's count error)",
-             f"{'camera':<12}" + "".join(f"{c:>{max(len(c) + 2, 9)}}" for c in columns)]
+    widths = [max(len(c) + 2, 9) for c in columns]
+    row = lambda name, cells: f"{name:<12}" + "".join(f"{c:>{w}}" for c, w in zip(cells, widths))  # noqa: E731
+    lines = ["", "per camera (every type together; each type's count error)", row("camera", columns)]
     for camera, r in cameras.items():
         a = r["all"]
-        cells = (a["true"], a["counted"], pct(a["precision"]), pct(a["recall"])) + tuple(
-            pct(r["types"][t]["count_error"], "+") for t in VEHICLE_TYPES) + (
-            pct(r["colour_by_type"].get("car")),)
-        lines.append(f"{camera:<12}" + "".join(f"{c:>{max(len(h) + 2, 9)}}" for c, h in zip(cells, columns)))
+        lines.append(row(camera, (a["true"], a["counted"], _pct(a["precision"]), _pct(a["recall"]))
+                         + tuple(_pct(r["types"][t]["count_error"], "+") for t in VEHICLE_TYPES)
+                         + (_pct(r["colour_by_type"].get("car")),)))
     return "\n".join(lines)
 
 

@@ -11,7 +11,6 @@ estimated empty road reaches the tag step as a side input.  With
 """
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from traffic import background as bg
@@ -23,6 +22,7 @@ from traffic.imaging import DEFAULT_MAX_PIXELS, UnreadableImage, decode_image
 from traffic.records import camera_from_row
 from transforms.detect import DetectVehicles, read_model_file
 from transforms.outcomes import ToDeadLetter, read_bytes, tagged_image
+from transforms.write import PART, join_path
 from transforms.progress import CountsProgress
 
 
@@ -145,8 +145,9 @@ class LearnGeometry(beam.PTransform):
 
 
 def cameras_pattern(folder):
-    """The Parquet shards of a run's ``DIR/cameras/``."""
-    return FileSystems.join(folder, "cameras", "part-*")
+    """The Parquet shards of a run's ``DIR/cameras/``, as ``WriteOutputs``
+    names them."""
+    return join_path(folder, "cameras", f"{PART}*.parquet")
 
 
 class ReadCameras(beam.PTransform):

@@ -94,10 +94,7 @@ def validate(opts):
         _check_cameras_from(opts)
     matched = set()
     for pattern in opts.input:
-        try:
-            found = FileSystems.match([pattern])[0].metadata_list
-        except Exception as e:  # noqa: BLE001 - any filesystem error is a usage error here
-            raise UsageError(f"cannot list --input {pattern!r}: {e}") from None
+        found = _files(pattern, "--input")
         if not found:
             raise UsageError(f"no files match --input {pattern!r}")
         matched.update(m.path for m in found)
@@ -124,6 +121,15 @@ def validate(opts):
     return len(matched)  # distinct files
 
 
+def _files(pattern, flag):
+    """The files matching ``pattern`` (given by option ``flag``); a pattern
+    that cannot be listed is a usage error."""
+    try:
+        return FileSystems.match([pattern])[0].metadata_list
+    except Exception as e:  # noqa: BLE001 - any filesystem error is a usage error here
+        raise UsageError(f"cannot list {flag} {pattern!r}: {e}") from None
+
+
 def _check_cameras_from(opts):
     """--cameras-from: an earlier run's folder with camera records, not this
     run's own output (which a run clears of its files before it writes)."""
@@ -134,11 +140,7 @@ def _check_cameras_from(opts):
         raise UsageError("--cameras-from must be an earlier run's folder, not --output "
                          "(a run replaces what an earlier run wrote there)")
     pattern = cameras_pattern(opts.cameras_from)
-    try:
-        found = FileSystems.match([pattern])[0].metadata_list
-    except Exception as e:  # noqa: BLE001 - any filesystem error is a usage error here
-        raise UsageError(f"cannot list --cameras-from {opts.cameras_from!r}: {e}") from None
-    if not found:
+    if not _files(pattern, "--cameras-from"):
         raise UsageError(f"--cameras-from {opts.cameras_from!r} holds no camera records "
                          f"(nothing matches {pattern!r}): give the output folder of a "
                          f"background-tagger run")
