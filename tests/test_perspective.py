@@ -432,6 +432,22 @@ def test_full_size_paint_is_the_vehicles_own_pixels_at_full_size():
     assert (paint == (100, 20, 20)).all()  # brought to the road's light (gains 2)
 
 
+def test_a_motorcycle_is_counted_where_it_rides_apart_not_where_it_borders_a_vehicle():
+    mask = np.zeros((30, 40), dtype=bool)
+    owner = np.full(mask.shape, -1, dtype=np.int32)
+    mask[5:15, 5:9] = True
+    owner[5:15, 5:9] = 0  # a motorcycle with road all round
+    mask[15:18, 4:9] = True  # and its own shadow below it, which no vehicle explains
+    mask[5:15, 20:32] = True
+    owner[5:15, 20:28] = 1  # a car
+    owner[5:15, 28:32] = 2  # a small piece beside it, taken for a motorcycle
+    mask[20:28, 3:11] = True
+    owner[20:24, 5:9] = 3  # a piece of a blob no outline took whole
+    assert perspective._apart(0, owner, mask)
+    assert not perspective._apart(2, owner, mask)  # a quarter of its rim is the car
+    assert not perspective._apart(3, owner, mask)  # most of its rim is loose foreground
+
+
 @pytest.fixture(scope="module")
 def mixed_sample(tmp_path_factory):
     """One top-down and two elevated cameras, 6 frames each."""

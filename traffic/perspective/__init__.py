@@ -26,8 +26,9 @@ the tagger picks the set of outlines that explains the frame:
    on the lane markings (white paint on every highway).
 
 A vehicle whose box is cut by the frame's edge, or too small to type
-(``MIN_BOX_PX``), is not counted; a motorcycle only where it is alone (a
-small piece of foreground beside a vehicle is what is left of that vehicle).
+(``MIN_BOX_PX``), is not counted; a motorcycle only where it rides apart
+(a small piece of foreground bordering a vehicle is what is left of that
+vehicle).
 """
 
 import dataclasses
@@ -35,6 +36,7 @@ import math
 import typing
 
 import numpy as np
+from scipy import ndimage
 
 from traffic import background as bg
 from traffic import camera_model as cm
@@ -107,20 +109,30 @@ def perspective_camera(model, road, lane_centres=()):
                              sil.silhouettes(coarse, shape, extent, tuple(lane_centres)), step)
 
 
-ALONE_RING = 1.0  # a motorcycle's box widths around it
-ALONE_MAX = 0.15
+# A motorcycle rides apart from the vehicles around it: road, or its own
+# shadow, shows around what is seen of it.  A piece of foreground that a
+# chosen vehicle's pixels border, or more foreground no vehicle explains
+# (the rest of a car whose outline did not take it all, a truck's shadow),
+# is what is left of another vehicle.  Of the rim of its seen pixels (the
+# pixels next to them), at most APART_OTHER may be other vehicles' and at
+# most APART_LOOSE foreground no vehicle explains.
+APART_OTHER = 0.15
+APART_LOOSE = 0.35
 
 
-def _alone(box, mask, seen):
-    """Is the foreground around a small outline mostly empty road?  A
-    motorcycle rides alone in its lane; a small piece of foreground beside a
-    vehicle is what is left of that vehicle."""
-    h, w = mask.shape
-    pad = ALONE_RING * max(box[2] - box[0], box[3] - box[1])
-    x0, y0 = max(0, int(box[0] - pad)), max(0, int(box[1] - pad))
-    x1, y1 = min(w, int(np.ceil(box[2] + pad))), min(h, int(np.ceil(box[3] + pad)))
-    ring = mask[y0:y1, x0:x1].sum() - seen[y0:y1, x0:x1].sum()
-    return ring <= ALONE_MAX * ((x1 - x0) * (y1 - y0) - seen[y0:y1, x0:x1].sum())
+def _apart(n, owner, mask):
+    """Does chosen vehicle n (``visible``'s owners) stand apart from the
+    others (``APART_OTHER``, ``APART_LOOSE``)?"""
+    rows, cols = np.nonzero(owner == n)
+    y0, x0 = max(0, rows.min() - 1), max(0, cols.min() - 1)
+    y1, x1 = rows.max() + 2, cols.max() + 2
+    at = owner[y0:y1, x0:x1]
+    seen = at == n
+    rim = ndimage.binary_dilation(seen, np.ones((3, 3), dtype=bool)) & ~seen
+    total = rim.sum()
+    other = (rim & (at >= 0)).sum()
+    loose = (rim & (at < 0) & mask[y0:y1, x0:x1]).sum()
+    return other <= APART_OTHER * total and loose <= APART_LOOSE * total
 
 
 def heavy_type(outlines, i, n, owner, frame, seen):
@@ -215,7 +227,7 @@ def find_vehicles(pixels, road, camera, scale=1.0, full=None):
         if seen.sum() < MIN_VISIBLE_PX:
             continue
         kind = sil.KINDS[outlines.kind[i]]
-        if kind == "motorcycle" and not _alone(box, mask, seen):
+        if kind == "motorcycle" and not _apart(n, owner, mask):
             continue
         paint = balanced[seen]
         if outlines.kind[i] in sil.LONG_KINDS:
