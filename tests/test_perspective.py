@@ -443,9 +443,9 @@ def test_a_motorcycle_is_counted_where_it_rides_apart_not_where_it_borders_a_veh
     owner[5:15, 28:32] = 2  # a small piece beside it, taken for a motorcycle
     mask[20:28, 3:11] = True
     owner[20:24, 5:9] = 3  # a piece of a blob no outline took whole
-    assert perspective._apart(0, owner, mask)
-    assert not perspective._apart(2, owner, mask)  # a quarter of its rim is the car
-    assert not perspective._apart(3, owner, mask)  # most of its rim is loose foreground
+    assert perspective._apart(owner == 0, owner, mask)
+    assert not perspective._apart(owner == 2, owner, mask)  # a quarter of its rim is the car
+    assert not perspective._apart(owner == 3, owner, mask)  # most of its rim is loose foreground
 
 
 @pytest.fixture(scope="module")
