@@ -130,11 +130,11 @@ def _apart(seen, owner, mask):
     rows, cols = np.nonzero(seen)
     y0, x0 = max(0, rows.min() - 1), max(0, cols.min() - 1)
     y1, x1 = rows.max() + 2, cols.max() + 2
-    own = seen[y0:y1, x0:x1]
+    own, at = seen[y0:y1, x0:x1], owner[y0:y1, x0:x1]
     rim = ndimage.binary_dilation(own, np.ones((3, 3), dtype=bool)) & ~own
     total = rim.sum()
-    other = (rim & (owner[y0:y1, x0:x1] >= 0)).sum()
-    loose = (rim & (owner[y0:y1, x0:x1] < 0) & mask[y0:y1, x0:x1]).sum()
+    other = (rim & (at >= 0)).sum()
+    loose = (rim & (at < 0) & mask[y0:y1, x0:x1]).sum()
     return other <= APART_OTHER * total and loose <= APART_LOOSE * total
 
 
