@@ -8,7 +8,7 @@ tagger's working size, of the constant-scale (top-down) tagger, and, on
 elevated cameras, of the perspective tagger with the camera model learned
 from the camera's own sample frames (learning it, and laying out the outlines
 of the vehicles its road can hold, are per-camera costs, also reported),
-naming colours on the full-size frame as the job does, and of that second,
+searching the full-size frame as the job does, and of that second,
 full-size decode.
 """
 
@@ -59,14 +59,15 @@ def measure(folder):
             learn.append((time.perf_counter() - t) * 1000)
         view = None
         if model is not None:
-            ms, view = _ms(perspective.perspective_camera, model, road, centres)
+            full_shape = (frames[0].height, frames[0].width)
+            ms, view = _ms(perspective.perspective_camera, model, road, centres, full_shape)
             outlines.append(ms)
         for d, data in zip(frames, jpegs):
             top_down.append(_ms(bg.find_vehicles, d.pixels, road, d.scale)[0])
             if view is not None:
                 ms, full = _ms(decode_image, data)
                 full_decode.append(ms)
-                persp.append(_ms(perspective.find_vehicles, d.pixels, road, view, d.scale, full.pixels)[0])
+                persp.append(_ms(perspective.find_vehicles, full.pixels, view)[0])
     med = lambda xs: round(statistics.median(xs), 2) if xs else None  # noqa: E731
     return {"frames": len(decode), "decode_ms_per_image": med(decode),
             "top_down_tag_ms_per_image": med(top_down),

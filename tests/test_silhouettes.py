@@ -141,14 +141,14 @@ def test_a_queue_of_touching_cars_is_cut_into_cars_and_a_bus_stays_whole(size):
     """Two cars one behind the other in a lane, touching in the image (one
     foreground blob), a one-paint bus in the next lane and a lone car: four
     vehicles, each typed and boxed where it stands.  Also at the working
-    size of a full-HD camera, which the search works on at half size."""
+    size of a full-HD camera, 960x540, which the search works on at half size."""
     vehicles = QUEUE_AND_BUS
     model = dataclasses.replace(MODEL, focal=MODEL.focal * size, cx=MODEL.cx * size,
                                 cy=MODEL.cy * size)
     frame, road, boxes = _scene(vehicles, model=model)
     view = perspective.perspective_camera(model, road)
     assert view.step == (1 if size == 1 else 2)
-    found = perspective.find_vehicles(frame, road, view)
+    found = perspective.find_vehicles(frame, view)
     assert len(found) == 4, found
     iou = iou_matrix(boxes, [(v.x0, v.y0, v.x1, v.y1) for v in found])
     for i, (kind, _, _, _) in enumerate(vehicles):
@@ -194,7 +194,7 @@ def test_outlines_stand_in_lanes_and_anywhere_without_lanes():
 def test_an_empty_road_has_no_vehicles():
     frame, road, _ = _scene([])
     view = perspective.perspective_camera(MODEL, road)
-    assert perspective.find_vehicles(frame, road, view) == []
+    assert perspective.find_vehicles(frame, view) == []
 
 
 def test_lanes_are_kept_only_where_the_traffic_drives_in_them():
@@ -303,7 +303,7 @@ def test_a_bus_body_reaches_down_between_its_axles_and_a_trucks_load_does_not():
     truck = [(0.0, 1.0, 2.3, 0.9, dark), (1.0, 3.6, 2.5, 1.0, white)]
     vehicles = [("bus", -5.4, 30.0, bus), ("truck", 5.4, 32.0, truck)]
     frame, road, boxes = _heavy_scene(vehicles)
-    found = perspective.find_vehicles(frame, road, perspective.perspective_camera(MODEL, road))
+    found = perspective.find_vehicles(frame, perspective.perspective_camera(MODEL, road))
     assert len(found) == 2, found
     iou = iou_matrix(boxes, [(v.x0, v.y0, v.x1, v.y1) for v in found])
     for i, (kind, _, _, _) in enumerate(vehicles):
@@ -327,7 +327,7 @@ def test_where_no_side_shows_the_end_turned_to_the_camera_tells_a_bus_from_a_tru
     i = _nearest(outlines, kind, 0.0, 30.0)
     assert len(outlines.side_band(i, *perspective.UNDERBODY_M, perspective.BETWEEN_AXLES)[0]) == 0
     assert len(outlines.end_band(i, *perspective.UNDERBODY_M, perspective.BETWEEN_WHEELS)[0]) >= 3
-    found = perspective.find_vehicles(frame, road, view)
+    found = perspective.find_vehicles(frame, view)
     assert len(found) == 1, found
     assert iou_matrix(boxes, [(found[0].x0, found[0].y0, found[0].x1, found[0].y1)])[0, 0] >= 0.5
     assert found[0].type == kind, found[0]

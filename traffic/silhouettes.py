@@ -7,7 +7,7 @@ and running along it - a box, or for a car a body up to its beltline under a
 cabin shorter than the car, for a motorcycle the machine and its rider
 (``parts``: the space over a car's bonnet and boot is the road, or the next
 car of a queue).  ``silhouettes`` lays such vehicles
-of every type on a grid of road positions - about one working pixel apart
+of every type on a grid of road positions - about one searched pixel apart
 wherever vehicles are small, coarser where they are large - and rasterises
 each outline (in each pixel row, between the extreme crossings of the row
 with its parts' projected edges) as row spans, so the number of
@@ -28,7 +28,7 @@ from traffic.evaluation import iou_matrix
 KINDS = ("car", "motorcycle", "bus", "truck", "long truck")
 SMALL_KINDS = (0, 1)  # indices of the kinds a long outline could be several of
 LONG_KINDS = tuple(k for k in range(len(KINDS)) if k not in SMALL_KINDS)  # a bus's or a truck's
-MIN_CAR_PX = 3.0  # working pixels: farther than a car this small, no outlines
+MIN_CAR_PX = 6.0  # searched pixels: farther than a car this small, no outlines (3 on the half-size draft)
 ROAD_MARGIN_M = 1.0  # beyond the outermost markings a vehicle can still stand
 SPANS_PER_CHUNK = 100_000
 # Everyday car proportions (a saloon, hatchback or SUV), not any renderer's:
@@ -269,7 +269,7 @@ def span_sums(prefix, sil, spans):
 
 
 def _anchors(model, shape, x_range, lane_centres=()):
-    """Road points (X, Y) about one working pixel apart where a car is
+    """Road points (X, Y) about one searched pixel apart where a car is
     small, coarser where it is large; only where a car would be at least
     MIN_CAR_PX and, given ``x_range``, across the road there, and given
     ``lane_centres`` (the X of lanes' middles), near a lane's middle."""

@@ -27,9 +27,10 @@ from transforms.progress import CountsProgress
 
 
 class DecodeAndTagWithBackground(CountsProgress, beam.DoFn):
-    """ImageRef -> TaggedImage: read the file, decode it once (at the
-    tagger's working scale) and subtract the camera's empty road: with the
-    camera model learned for it where it looks along the road
+    """ImageRef -> TaggedImage: read the file once, decode it at the
+    tagger's working scale (JPEG draft mode) and subtract the camera's empty
+    road: where the camera looks along the road, with the camera model
+    learned for it, on the frame decoded once more at full size
     (``traffic.perspective``), else as a camera straight above the road.
 
     Decoding and tagging are one DoFn on purpose: the tag step has a side
@@ -60,8 +61,7 @@ class DecodeAndTagWithBackground(CountsProgress, beam.DoFn):
                                  "none of its sampled frames could be decoded")
             self._taggers[ref.camera] = perspective.frame_tagger(
                 cameras.get(ref.camera), road, self.pixels_per_metre)
-        # the perspective tagger searches the half-size draft (cheap, and what
-        # its rules were set on) and names colours at full size: a far car is
+        # the perspective tagger searches the frame at full size: a far car is
         # a few draft pixels wide, most of them shared with the road
         found = self._taggers[ref.camera](
             d.pixels, d.scale, lambda: decode_image(data, max_pixels=self.max_pixels).pixels)

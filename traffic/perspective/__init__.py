@@ -36,6 +36,7 @@ import math
 import typing
 
 import numpy as np
+from PIL import Image
 from scipy import ndimage
 
 from traffic import background as bg
@@ -59,7 +60,7 @@ UNDERBODY_M = (0.2, 0.8)
 BETWEEN_AXLES = 0.6  # the middle share of a bus's or truck's length
 BETWEEN_WHEELS = 0.6  # the middle share of its width
 LOW_BODY = 0.5  # a bus: the share of that band that is its paint
-SEARCH_MAX_WIDTH = 480  # working pixels
+SEARCH_MAX_WIDTH = 640  # pixels: wider frames are searched at a whole fraction of their full size
 
 
 def camera_of(record, reduce):
@@ -73,15 +74,17 @@ def camera_of(record, reduce):
 
 
 class PerspectiveCamera(typing.NamedTuple):
-    """What the tagger knows of one camera that looks along the road."""
+    """What the tagger knows of one camera that looks along the road, at the
+    size its frames are searched at (``search_shape``)."""
     model: cm.CameraModel
     white: np.ndarray  # white_balance
-    silhouettes: sil.Silhouettes  # at 1/step of the working size
-    step: int = 1
+    silhouettes: sil.Silhouettes
+    road: np.ndarray  # the empty road, uint8 RGB
+    step: int = 1  # full-size pixels per searched pixel
 
 
 def search_step(width):
-    """The whole factor the search works at below a working width: wider
+    """The whole factor the search works at below a frame's full width: wider
     frames (full-HD cameras and up) gain no count from more pixels, and the
     outlines' number and size grow with the square of the width."""
     return max(1, math.ceil(width / SEARCH_MAX_WIDTH))
@@ -95,18 +98,26 @@ def _blocks(image, step):
     return cut.reshape(h, step, w, step, *image.shape[2:]).mean(axis=(1, 3))
 
 
-def perspective_camera(model, road, lane_centres=()):
+def perspective_camera(model, road, lane_centres=(), full_shape=None):
     """The PerspectiveCamera of a CameraModel and the camera's empty road
-    (both at the working size): the outlines of the vehicles its road can
-    hold, between its outermost markings, in its lanes where their middles
-    (``lane_centres``, metres: ``traffic.lanes``) are known."""
-    step = search_step(road.shape[1])
-    coarse = dataclasses.replace(model, focal=model.focal / step, cx=model.cx / step,
-                                 cy=model.cy / step)
-    shape = (road.shape[0] // step, road.shape[1] // step)
+    (both at the working size, the half-size draft the job learns cameras
+    on), for frames of ``full_shape`` (rows, columns; default the road's):
+    the outlines of the vehicles its road can hold, between its outermost
+    markings, in its lanes where their middles (``lane_centres``, metres:
+    ``traffic.lanes``) are known, at the size the frames are searched at
+    (``search_step``), and the empty road brought to that size."""
+    full_shape = tuple(full_shape or road.shape[:2])
+    step = search_step(full_shape[1])
+    shape = (full_shape[0] // step, full_shape[1] // step)
+    f = shape[1] / road.shape[1]
+    searched = dataclasses.replace(model, focal=model.focal * f, cx=model.cx * f, cy=model.cy * f)
     extent = lanes.road_extent(lanes.marking_offsets(road, model))
-    return PerspectiveCamera(model, white_balance(road),
-                             sil.silhouettes(coarse, shape, extent, tuple(lane_centres)), step)
+    white = white_balance(road)
+    if road.shape[:2] != shape:  # the means of the pixels it covers where it shrinks
+        road = np.asarray(Image.fromarray(road).resize(
+            shape[::-1], Image.BILINEAR if f > 1 else Image.BOX))
+    return PerspectiveCamera(searched, white, sil.silhouettes(searched, shape, extent, tuple(lane_centres)),
+                             road, step)
 
 
 # A motorcycle rides apart from the vehicles around it: road, or its own
@@ -114,13 +125,14 @@ def perspective_camera(model, road, lane_centres=()):
 # chosen vehicle's pixels border, or more foreground no vehicle explains
 # (the rest of a car whose outline did not take it all, a truck's shadow),
 # is what is left of another vehicle.  Of the rim of its seen pixels (the
-# pixels next to them), at most APART_OTHER may be other vehicles' and at
+# pixels within RIM_PX of them), at most APART_OTHER may be other vehicles' and at
 # most APART_LOOSE foreground no vehicle explains.  (Set on seeds 101-103,
 # where of the motorcycles the search chose these kept 105 right and 23
 # wrong, the box-wide ring they replaced 53 and 38; then checked on
 # 104-106 and on fresh seeds 205-207: motorcycle recall up on each.)
 APART_OTHER = 0.15
 APART_LOOSE = 0.35
+RIM_PX = 2  # searched pixels: the rim is the pixels this close (one of the half-size draft it was set on)
 
 
 def _apart(seen, owner, mask):
@@ -128,10 +140,10 @@ def _apart(seen, owner, mask):
     owners: ``owner``) stand apart from the others (``APART_OTHER``,
     ``APART_LOOSE``)?"""
     rows, cols = np.nonzero(seen)
-    y0, x0 = max(0, rows.min() - 1), max(0, cols.min() - 1)
-    y1, x1 = rows.max() + 2, cols.max() + 2
+    y0, x0 = max(0, rows.min() - RIM_PX), max(0, cols.min() - RIM_PX)
+    y1, x1 = rows.max() + RIM_PX + 1, cols.max() + RIM_PX + 1
     own, at = seen[y0:y1, x0:x1], owner[y0:y1, x0:x1]
-    rim = ndimage.binary_dilation(own, np.ones((3, 3), dtype=bool)) & ~own
+    rim = ndimage.binary_dilation(own, np.ones((2 * RIM_PX + 1,) * 2, dtype=bool)) & ~own
     total = rim.sum()
     other = (rim & (at >= 0)).sum()
     loose = (rim & (at < 0) & mask[y0:y1, x0:x1]).sum()
@@ -167,8 +179,8 @@ def heavy_type(outlines, i, n, owner, frame, seen):
 
 def reported_box(box, scale):
     """The box a vehicle is reported with, in full-size pixels, of its
-    outline's box (working pixels, float, exclusive) at ``scale`` full-size
-    pixels per working pixel: every pixel it touches (a far car is a few
+    outline's box (searched pixels, float, exclusive) at ``scale`` full-size
+    pixels per searched pixel: every pixel it touches (a far car is a few
     pixels wide: rounding its ends would shave a pixel off each).  A vehicle
     is too small to type by this box, the one its users see, not by the
     float box inside it."""
@@ -181,8 +193,9 @@ def full_size_paint(full, seen, box, gains, white):
     seen at: those inside its reported ``box`` (full-size pixels) whose
     pixel of ``seen`` (its visible pixels, at a whole fraction of the full
     size) is set, brought to the empty road's light (``gains``) and
-    white-balanced (``white``).  A far car is a few working pixels wide, most
-    of them shared with the road at its edges; at full size four times as
+    white-balanced (``white``): where a wide frame is searched at a
+    fraction of its size, a far car is a few searched pixels wide, most of
+    them shared with the road at its edges, and at full size many times as
     many pixels show its paint alone."""
     f = -(-full.shape[0] // seen.shape[0])  # full-size pixels per pixel of ``seen``
     x0, y0 = max(0, box[0]), max(0, box[1])
@@ -193,27 +206,25 @@ def full_size_paint(full, seen, box, gains, white):
     return np.clip(paint, 0, 255).round().astype(np.uint8)
 
 
-def find_vehicles(pixels, road, camera, scale=1.0, full=None):
-    """Vehicles in one frame of a camera looking along the road.
+def find_vehicles(full, camera):
+    """Vehicles in one frame (uint8 RGB, at full size) of a camera looking
+    along the road, its PerspectiveCamera ``camera``.
 
-    ``pixels`` and ``road`` are uint8 RGB at the working size and ``camera``
-    its PerspectiveCamera at that size; ``scale`` is full-size pixels per
-    working pixel.  Boxes are returned in full-size pixels: the box of the
-    whole vehicle, hidden parts included (``reported_box``).  Given the
-    frame at ``full`` size too, colours are named on it
-    (``full_size_paint``); else on the working size.
+    The frame is searched at full size, or where it is wider than
+    ``SEARCH_MAX_WIDTH`` as the means of ``camera.step`` x ``camera.step``
+    blocks: a far car is a few pixels wide, and at half size most of them
+    are shared with the road at its edges.  Boxes are returned in full-size
+    pixels: the box of the whole vehicle, hidden parts included
+    (``reported_box``); colours are named on the full-size frame
+    (``full_size_paint``).
     """
+    step, road = camera.step, camera.road
+    pixels = full if step == 1 else _blocks(full, step).round().astype(np.uint8)
     gains = bg.channel_gains(pixels, road)  # the frame's light against the road's
     mask, unsure, frame = frame_evidence(pixels, road, gains)
     dark = dark_pixels(mask, frame, road)
     outlines = camera.silhouettes
     balanced = np.clip(frame * camera.white, 0, 255).astype(np.uint8)
-    if camera.step > 1:
-        mask = _blocks(mask, camera.step) >= 0.5
-        unsure = (_blocks(unsure, camera.step) >= 0.5) & ~mask
-        dark = (_blocks(dark, camera.step) >= 0.5) & mask
-        balanced = _blocks(balanced, camera.step).round().astype(np.uint8)
-        scale = scale * camera.step
     search = Search(outlines, mask, unsure, balanced, dark)
     chosen = search.run()
     if not chosen:
@@ -223,7 +234,7 @@ def find_vehicles(pixels, road, camera, scale=1.0, full=None):
     found = []
     for n, i in enumerate(chosen):
         box = outlines.box[i]
-        x0, y0, x1, y1 = reported_box(box, scale)
+        x0, y0, x1, y1 = reported_box(box, step)
         if outlines.cut[i] or min(x1 - x0, y1 - y0) < MIN_BOX_PX:
             continue
         seen = owner == n
@@ -235,8 +246,7 @@ def find_vehicles(pixels, road, camera, scale=1.0, full=None):
         paint = balanced[seen]
         if outlines.kind[i] in sil.LONG_KINDS:
             kind = heavy_type(outlines, i, n, owner, balanced, paint)
-        if full is not None:
-            paint = full_size_paint(full, seen, (x0, y0, x1, y1), gains, camera.white)
+        paint = full_size_paint(full, seen, (x0, y0, x1, y1), gains, camera.white)
         found.append(Detection(
             type=kind, colour=name_colour(paint, CAR_PAINT_SHARE if kind == "car" else CHROMATIC_SHARE),
             score=round(float(seen.sum() / outlines.area[i]), 4),
@@ -245,22 +255,25 @@ def find_vehicles(pixels, road, camera, scale=1.0, full=None):
 
 
 def frame_tagger(record, road, pixels_per_metre=None, reduce=bg.WORK_REDUCE):
-    """The tagger of one camera's frames, ``(pixels, scale, full_size=None)
-    -> [Detection]`` (``full_size``: a function that decodes the frame at
-    full size, called only where the perspective tagger names colours on it),
-    from what the job learned of the camera (its CameraGeometry record) and
-    its empty road (at the working size, 1/``reduce`` of the full): this
-    module's for a camera that looks along the road, the constant-scale
-    tagger (``background``) at the camera's learned scale, or at
-    ``pixels_per_metre`` where none was learned, for one straight above it or
-    whose frame is not its road's size.  Built once per camera and worker
-    (the outlines take a second or two)."""
+    """The tagger of one camera's frames, ``(pixels, scale, full_size) ->
+    [Detection]`` (``pixels``: the frame at the working size, ``full_size``:
+    a function that decodes it at full size, called only where the
+    perspective tagger searches it), from what the job learned of the camera
+    (its CameraGeometry record) and its empty road (at the working size,
+    1/``reduce`` of the full): this module's for a camera that looks along
+    the road, the constant-scale tagger (``background``) at the camera's
+    learned scale, or at ``pixels_per_metre`` where none was learned, for
+    one straight above it or whose frame is not its road's size.  Built once
+    per camera and worker (the outlines take a second or two)."""
     model = camera_of(record, reduce)
-    view = None if model is None else perspective_camera(model, road, record.lane_centres_m)
+    view = None if model is None else perspective_camera(
+        model, road, record.lane_centres_m, (record.height, record.width))
     metres = tagging_scale(record, pixels_per_metre)
 
-    def tag(pixels, scale, full_size=None):
+    def tag(pixels, scale, full_size):
         if view is not None and pixels.shape == road.shape:
-            return find_vehicles(pixels, road, view, scale, None if full_size is None else full_size())
+            full = full_size()
+            if full.shape[:2] == (record.height, record.width):
+                return find_vehicles(full, view)
         return bg.find_vehicles(pixels, road, scale, metres)
     return tag
