@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from traffic import background as bg
 from traffic.calibration import camera_geometry
 from traffic.imaging import UnreadableImage, decode_image
-from traffic.perspective import frame_tagger
+from traffic.perspective import SEARCH_MAX_WIDTH, frame_tagger
 from traffic.perspective.evidence import empty_road_and_blobs
 from traffic import records
 from traffic.records import ImageStatus, Vehicle, WindowCount, window_of
@@ -33,7 +33,7 @@ from traffic.vocabulary import VEHICLE_TYPES
 
 
 def run(input_dir, output, samples=bg.DEFAULT_SAMPLES, window_minutes=15.0,
-        pixels_per_metre=None):
+        pixels_per_metre=None, search_width=SEARCH_MAX_WIDTH):
     with open(os.path.join(input_dir, "manifest.csv")) as f:
         rows = [(os.path.abspath(os.path.join(input_dir, r["path"])), r["camera"], r["timestamp"])
                 for r in csv.DictReader(f)]
@@ -53,7 +53,7 @@ def run(input_dir, output, samples=bg.DEFAULT_SAMPLES, window_minutes=15.0,
         road, sampled, blobs = empty_road_and_blobs(decoded, samples)
         taggers[camera] = frame_tagger(
             camera_geometry(camera, road, sampled, bg.WORK_REDUCE, blobs, pixels_per_metre),
-            road, pixels_per_metre)
+            road, pixels_per_metre, search_width=search_width)
     per_camera, windows, counts = {}, {}, {"tagged": 0, "failed": 0}
     vehicle_rows, image_rows, dead = [], [], []
     for camera, images in cameras.items():
@@ -112,8 +112,10 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog="hand_loop", description=__doc__.split("\n")[0])
     ap.add_argument("--input-dir", required=True, help="a folder made by generate_sample")
     ap.add_argument("--output", required=True)
+    ap.add_argument("--search-width", type=int, default=SEARCH_MAX_WIDTH,
+                    help="the job's --search-width (default: %(default)s)")
     a = ap.parse_args(argv)
-    run(a.input_dir, a.output)
+    run(a.input_dir, a.output, search_width=a.search_width)
     return 0
 
 

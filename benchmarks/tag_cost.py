@@ -8,8 +8,8 @@ tagger's working size, of the constant-scale (top-down) tagger, and, on
 elevated cameras, of the perspective tagger with the camera model learned
 from the camera's own sample frames (learning it, and laying out the outlines
 of the vehicles its road can hold, are per-camera costs, also reported),
-searching the full-size frame as the job does, and of that second,
-full-size decode.
+searching the full-size frame as the job does (and at half size, as
+``--search-width 320`` does), and of that second, full-size decode.
 """
 
 import argparse
@@ -33,8 +33,12 @@ def _ms(fn, *args):
     return (time.perf_counter() - t) * 1000, out
 
 
+HALF_WIDTH = 320  # --search-width: the generator's 640x360 frames searched at half size
+
+
 def measure(folder):
     decode, full_decode, top_down, persp, learn, outlines = [], [], [], [], [], []
+    half, half_outlines = [], []
     images = os.path.join(folder, "images")
     for camera in sorted(os.listdir(images)):
         paths = sorted(os.path.join(images, camera, f) for f in os.listdir(os.path.join(images, camera)))
@@ -62,19 +66,24 @@ def measure(folder):
             full_shape = (frames[0].height, frames[0].width)
             ms, view = _ms(perspective.perspective_camera, model, road, centres, full_shape)
             outlines.append(ms)
+            ms, view_half = _ms(perspective.perspective_camera, model, road, centres, full_shape, HALF_WIDTH)
+            half_outlines.append(ms)
         for d, data in zip(frames, jpegs):
             top_down.append(_ms(bg.find_vehicles, d.pixels, road, d.scale)[0])
             if view is not None:
                 ms, full = _ms(decode_image, data)
                 full_decode.append(ms)
                 persp.append(_ms(perspective.find_vehicles, full.pixels, view)[0])
+                half.append(_ms(perspective.find_vehicles, full.pixels, view_half)[0])
     med = lambda xs: round(statistics.median(xs), 2) if xs else None  # noqa: E731
     return {"frames": len(decode), "decode_ms_per_image": med(decode),
             "top_down_tag_ms_per_image": med(top_down),
             "perspective_tag_ms_per_image": med(persp),
+            f"perspective_tag_ms_per_image_at_search_width_{HALF_WIDTH}": med(half),
             "full_size_decode_ms_per_image": med(full_decode),
             "camera_model_ms_per_camera": med(learn),
-            "outlines_ms_per_camera": med(outlines)}
+            "outlines_ms_per_camera": med(outlines),
+            f"outlines_ms_per_camera_at_search_width_{HALF_WIDTH}": med(half_outlines)}
 
 
 def main(argv=None):

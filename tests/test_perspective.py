@@ -294,14 +294,16 @@ def test_a_far_vehicle_is_judged_too_small_by_the_box_it_is_reported_with():
     assert perspective.reported_box((10.0, 20.0, 14.0, 24.0), 2.0) == (20, 40, 28, 48)
 
 
-def _tagged_frames(elevated_cameras, frames):
+def _tagged_frames(elevated_cameras, frames, search_width=perspective.SEARCH_MAX_WIDTH):
     """(the camera's empty road, its PerspectiveCamera learned as the job
-    learns it, the frame decoded at full size, its half-size draft, its
-    true vehicles) for frames ``frames`` (a range) of each elevated camera."""
+    learns it, searching frames at most ``search_width`` wide, the frame
+    decoded at full size, its half-size draft, its true vehicles) for
+    frames ``frames`` (a range) of each elevated camera."""
     for camera, road, geometry, sample in elevated_cameras:
         blobs = [b for f in sample for b in evidence.isolated_blobs(f, road)]
         model, _ = cm.learn_camera(geometry, blobs)
-        view = perspective.perspective_camera(model, road, full_shape=(2 * road.shape[0], 2 * road.shape[1]))
+        view = perspective.perspective_camera(model, road, (), (2 * road.shape[0], 2 * road.shape[1]),
+                                              search_width)
         for f in frames:
             pixels, t, truth, quality = scenes.render(SEED, camera.index, f, 40, camera)
             data = encode_jpeg(pixels, t, quality)
@@ -334,16 +336,15 @@ def test_the_frame_is_searched_at_full_size(elevated_cameras, monkeypatch):
     shared with the road at its edges.  On the test seed's elevated
     cameras, searching the full-size frame (against the half-size draft's
     empty road brought to that size) finds more vehicles with the right
-    type and box than searching it at half size (``SEARCH_MAX_WIDTH``, and
+    type and box than searching it at half size (``--search-width 320``, and
     outlines as far as a car of half ``MIN_CAR_PX``, as the tagger did
     until 2026-12-07), with fewer wrong detections, and names at least
     three in four of the matched cars' colours right."""
     found, full_width, min_car = {}, perspective.SEARCH_MAX_WIDTH, sil.MIN_CAR_PX
     for width in (320, full_width):
-        monkeypatch.setattr(perspective, "SEARCH_MAX_WIDTH", width)
         monkeypatch.setattr(sil, "MIN_CAR_PX", min_car / 2 if width == 320 else min_car)
         right, wrong, cars, colours = 0, 0, 0, 0
-        for road, view, full, d, truth in _tagged_frames(elevated_cameras, range(1, 40, 6)):
+        for road, view, full, d, truth in _tagged_frames(elevated_cameras, range(1, 40, 6), width):
             assert view.step == (2 if width == 320 else 1)
             wanted = [v for v in truth if not (v.occluded or v.small)]
             tagged = perspective.find_vehicles(full, view)

@@ -38,8 +38,10 @@ class DecodeAndTagWithBackground(CountsProgress, beam.DoFn):
     inputs, so separate steps would ship every decoded frame between stages.
     """
 
-    def __init__(self, pixels_per_metre, max_pixels=DEFAULT_MAX_PIXELS, progress_dir=None):
+    def __init__(self, pixels_per_metre, max_pixels=DEFAULT_MAX_PIXELS, progress_dir=None,
+                 search_width=perspective.SEARCH_MAX_WIDTH):
         self.pixels_per_metre = pixels_per_metre
+        self.search_width = search_width
         self.max_pixels = max_pixels
         self.progress_dir = progress_dir
         self.decoded = Metrics.counter("images", "decoded")
@@ -60,7 +62,8 @@ class DecodeAndTagWithBackground(CountsProgress, beam.DoFn):
                 raise ValueError(f"no background for camera {ref.camera!r}: "
                                  "none of its sampled frames could be decoded")
             self._taggers[ref.camera] = perspective.frame_tagger(
-                cameras.get(ref.camera), road, self.pixels_per_metre)
+                cameras.get(ref.camera), road, self.pixels_per_metre,
+                search_width=self.search_width)
         # the perspective tagger searches the frame at full size: a far car is
         # a few draft pixels wide, most of them shared with the road
         found = self._taggers[ref.camera](
@@ -211,7 +214,7 @@ class TagImages(beam.PTransform):
         tagged, bad = (
             refs | "DecodeAndTag" >> beam.ParDo(
                 DecodeAndTagWithBackground(o.pixels_per_metre, o.max_image_pixels,
-                                           o.progress_dir),
+                                           o.progress_dir, o.search_width),
                 beam.pvalue.AsDict(backgrounds), beam.pvalue.AsDict(by_camera))
             .with_exception_handling())
         return tagged, bad | "DeadLetters" >> beam.ParDo(ToDeadLetter("tag")), cameras

@@ -13,6 +13,7 @@ from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentP
 from pipelines.options import TAGGERS, TagImagesOptions
 from traffic.detector import ModelError, model_spec
 from traffic.paths import has_scheme
+from traffic.perspective import MIN_SEARCH_WIDTH
 from transforms.detect import read_model_file
 from transforms.read import manifest_columns
 from transforms.tag import cameras_pattern
@@ -86,6 +87,8 @@ def validate(opts):
         raise UsageError("--window-minutes must be positive")
     if opts.background_samples < 1:
         raise UsageError("--background-samples must be at least 1")
+    if opts.search_width < MIN_SEARCH_WIDTH:
+        raise UsageError(f"--search-width must be at least {MIN_SEARCH_WIDTH} (pixels)")
     if opts.pixels_per_metre is not None and opts.pixels_per_metre <= 0:
         raise UsageError("--pixels-per-metre must be positive")
     if opts.max_failed_fraction is not None and not 0 <= opts.max_failed_fraction <= 1:

@@ -163,6 +163,7 @@ def run_job(options, opts, matched):
     try:
         write_run_info(opts.output, {
             "runner": runner or "DirectRunner", "tagger": opts.tagger, "model": opts.model,
+            "search_width": opts.search_width if opts.tagger == "background" else None,
             "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
             "seconds": round(seconds, 3),
             "images_per_s": round(summary["images"]["inputs"] / seconds, 3) if seconds else None,

@@ -61,6 +61,7 @@ BETWEEN_AXLES = 0.6  # the middle share of a bus's or truck's length
 BETWEEN_WHEELS = 0.6  # the middle share of its width
 LOW_BODY = 0.5  # a bus: the share of that band that is its paint
 SEARCH_MAX_WIDTH = 640  # pixels: wider frames are searched at a whole fraction of their full size
+MIN_SEARCH_WIDTH = 160  # narrower, and a car half-way up a 640 px frame is a few pixels
 
 
 def camera_of(record, reduce):
@@ -83,11 +84,12 @@ class PerspectiveCamera(typing.NamedTuple):
     step: int = 1  # full-size pixels per searched pixel
 
 
-def search_step(width):
-    """The whole factor the search works at below a frame's full width: wider
-    frames (full-HD cameras and up) gain no count from more pixels, and the
-    outlines' number and size grow with the square of the width."""
-    return max(1, math.ceil(width / SEARCH_MAX_WIDTH))
+def search_step(width, max_width=SEARCH_MAX_WIDTH):
+    """The whole factor the search works at below a frame's full width, for
+    frames searched at most ``max_width`` wide: wider frames (full-HD
+    cameras and up) gain little from more pixels, and the outlines' number
+    and size grow with the square of the width."""
+    return max(1, math.ceil(width / max_width))
 
 
 def _blocks(image, step):
@@ -98,16 +100,17 @@ def _blocks(image, step):
     return cut.reshape(h, step, w, step, *image.shape[2:]).mean(axis=(1, 3))
 
 
-def perspective_camera(model, road, lane_centres=(), full_shape=None):
+def perspective_camera(model, road, lane_centres=(), full_shape=None, max_width=SEARCH_MAX_WIDTH):
     """The PerspectiveCamera of a CameraModel and the camera's empty road
     (both at the working size, the half-size draft the job learns cameras
     on), for frames of ``full_shape`` (rows, columns; default the road's):
     the outlines of the vehicles its road can hold, between its outermost
     markings, in its lanes where their middles (``lane_centres``, metres:
     ``traffic.lanes``) are known, at the size the frames are searched at
-    (``search_step``), and the empty road brought to that size."""
+    (``search_step``, at most ``max_width`` wide), and the empty road
+    brought to that size."""
     full_shape = tuple(full_shape or road.shape[:2])
-    step = search_step(full_shape[1])
+    step = search_step(full_shape[1], max_width)
     shape = (full_shape[0] // step, full_shape[1] // step)
     f = shape[1] / road.shape[1]
     searched = dataclasses.replace(model, focal=model.focal * f, cx=model.cx * f, cy=model.cy * f)
@@ -254,7 +257,8 @@ def find_vehicles(full, camera):
     return found
 
 
-def frame_tagger(record, road, pixels_per_metre=None, reduce=bg.WORK_REDUCE):
+def frame_tagger(record, road, pixels_per_metre=None, reduce=bg.WORK_REDUCE,
+                 search_width=SEARCH_MAX_WIDTH):
     """The tagger of one camera's frames, ``(pixels, scale, full_size) ->
     [Detection]`` (``pixels``: the frame at the working size, ``full_size``:
     a function that decodes it at full size, called only where the
@@ -263,11 +267,12 @@ def frame_tagger(record, road, pixels_per_metre=None, reduce=bg.WORK_REDUCE):
     1/``reduce`` of the full): this module's for a camera that looks along
     the road, the constant-scale tagger (``background``) at the camera's
     learned scale, or at ``pixels_per_metre`` where none was learned, for
-    one straight above it or whose frame is not its road's size.  Built once
-    per camera and worker (the outlines take a second or two)."""
+    one straight above it or whose frame is not its road's size; frames are
+    searched at most ``search_width`` wide.  Built once per camera and
+    worker (the outlines take a second or two)."""
     model = camera_of(record, reduce)
     view = None if model is None else perspective_camera(
-        model, road, record.lane_centres_m, (record.height, record.width))
+        model, road, record.lane_centres_m, (record.height, record.width), search_width)
     metres = tagging_scale(record, pixels_per_metre)
 
     def tag(pixels, scale, full_size):
