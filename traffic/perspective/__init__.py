@@ -61,7 +61,7 @@ BETWEEN_AXLES = 0.6  # the middle share of a bus's or truck's length
 BETWEEN_WHEELS = 0.6  # the middle share of its width
 LOW_BODY = 0.5  # a bus: the share of that band that is its paint
 SEARCH_MAX_WIDTH = 640  # pixels: wider frames are searched at a whole fraction of their full size
-MIN_SEARCH_WIDTH = 160  # narrower, and a car half-way up a 640 px frame is a few pixels
+MIN_SEARCH_WIDTH = 160  # a floor: outlines stop where a car is under sil.MIN_CAR_PX (6) searched pixels
 
 
 def camera_of(record, reduce):
@@ -76,7 +76,7 @@ def camera_of(record, reduce):
 
 class PerspectiveCamera(typing.NamedTuple):
     """What the tagger knows of one camera that looks along the road, at the
-    size its frames are searched at (``search_shape``)."""
+    size its frames are searched at (``perspective_camera``)."""
     model: cm.CameraModel
     white: np.ndarray  # white_balance
     silhouettes: sil.Silhouettes
@@ -86,9 +86,9 @@ class PerspectiveCamera(typing.NamedTuple):
 
 def search_step(width, max_width=SEARCH_MAX_WIDTH):
     """The whole factor the search works at below a frame's full width, for
-    frames searched at most ``max_width`` wide: wider frames (full-HD
-    cameras and up) gain little from more pixels, and the outlines' number
-    and size grow with the square of the width."""
+    frames searched at most ``max_width`` wide: the outlines' number and
+    size grow with the square of the width (at full-HD size they took
+    gigabytes per worker)."""
     return max(1, math.ceil(width / max_width))
 
 
