@@ -20,7 +20,6 @@ from tests.conftest import same_outputs, sample_args
 from traffic import background as bg
 from traffic import camera_model as cm
 from traffic import perspective
-from traffic import silhouettes as sil
 from traffic.perspective import evidence, search
 from traffic.markings import RoadGeometry, calibrate, is_perspective
 from traffic.colour import name_colour
@@ -331,18 +330,16 @@ def test_elevated_frames_are_tagged_better_than_by_the_top_down_tagger(elevated_
     assert found["perspective"] > 30, found
 
 
-def test_the_frame_is_searched_at_full_size(elevated_cameras, monkeypatch):
+def test_the_frame_is_searched_at_full_size(elevated_cameras):
     """A far car is a few pixels of a half-size frame wide, most of them
     shared with the road at its edges.  On the test seed's elevated
     cameras, searching the full-size frame (against the half-size draft's
     empty road brought to that size) finds more vehicles with the right
-    type and box than searching it at half size (``--search-width 320``, and
-    outlines as far as a car of half ``MIN_CAR_PX``, as the tagger did
-    until 2026-12-07), with fewer wrong detections, and names at least
-    three in four of the matched cars' colours right."""
-    found, full_width, min_car = {}, perspective.SEARCH_MAX_WIDTH, sil.MIN_CAR_PX
+    type and box than searching it at half size (``--search-width 320``,
+    as the tagger did until 2026-12-07), with fewer wrong detections, and
+    names at least three in four of the matched cars' colours right."""
+    found, full_width = {}, perspective.SEARCH_MAX_WIDTH
     for width in (320, full_width):
-        monkeypatch.setattr(sil, "MIN_CAR_PX", min_car / 2 if width == 320 else min_car)
         right, wrong, cars, colours = 0, 0, 0, 0
         for road, view, full, d, truth in _tagged_frames(elevated_cameras, range(1, 40, 6), width):
             assert view.step == (2 if width == 320 else 1)

@@ -61,7 +61,7 @@ BETWEEN_AXLES = 0.6  # the middle share of a bus's or truck's length
 BETWEEN_WHEELS = 0.6  # the middle share of its width
 LOW_BODY = 0.5  # a bus: the share of that band that is its paint
 SEARCH_MAX_WIDTH = 640  # pixels: wider frames are searched at a whole fraction of their full size
-MIN_SEARCH_WIDTH = 160  # a floor: outlines stop where a car is under sil.MIN_CAR_PX (6) searched pixels
+MIN_SEARCH_WIDTH = 160  # a floor: outlines stop where a car is under sil.MIN_CAR_PX searched pixels
 
 
 def camera_of(record, reduce):
