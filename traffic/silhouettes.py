@@ -29,8 +29,8 @@ KINDS = ("car", "motorcycle", "bus", "truck", "long truck")
 SMALL_KINDS = (0, 1)  # indices of the kinds a long outline could be several of
 LONG_KINDS = tuple(k for k in range(len(KINDS)) if k not in SMALL_KINDS)  # a bus's or a truck's
 # Farther than a car this small (searched pixels), no outlines.  (Set on
-# the half-size draft; on the full-size frame, 3 rather than 6 - the same
-# place on the road as the draft's 3 - found 0.8-2.1 points more of the
+# the half-size draft; on the full-size frame, 3 rather than 6 - 6 is
+# where the draft's 3 stopped - found 0.8-2.1 points more of the
 # vehicles, mostly far trucks, on tuning seeds 101-106 at -0.7..+0.6
 # points of precision; on fresh seeds 211-213 +0.9..+2.3 / +0.3..+0.7.)
 MIN_CAR_PX = 3.0

@@ -10,7 +10,9 @@ empty road and the blobs of its own sample frames) the outline of every
 vehicle the road can hold is known in advance (``traffic.silhouettes``), and
 the tagger picks the set of outlines that explains the frame:
 
-1. the evidence against the empty road: pixels that are clearly a vehicle
+1. on the full-size frame (at most ``SEARCH_MAX_WIDTH`` wide; the empty
+   road, learned on half-size frames, brought to that size), the evidence
+   against the empty road: pixels that are clearly a vehicle
    (different from the road at the frame's light, not a shadow on it), and
    pixels that may be either (shadow-like, or faintly different: a
    vehicle's own shaded side, grey paint on a grey road) (``evidence.frame_evidence``);
