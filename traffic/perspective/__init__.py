@@ -243,18 +243,18 @@ def find_vehicles(full, camera):
         if outlines.cut[i] or min(x1 - x0, y1 - y0) < MIN_BOX_PX:
             continue
         seen = owner == n
-        if seen.sum() < MIN_VISIBLE_PX:
+        visible_px = int(seen.sum())
+        if visible_px < MIN_VISIBLE_PX:
             continue
         kind = sil.KINDS[outlines.kind[i]]
         if kind == "motorcycle" and not _apart(seen, owner, mask):
             continue
-        paint = balanced[seen]
         if outlines.kind[i] in sil.LONG_KINDS:
-            kind = heavy_type(outlines, i, n, owner, balanced, paint)
+            kind = heavy_type(outlines, i, n, owner, balanced, balanced[seen])
         paint = full_size_paint(full, seen, (x0, y0, x1, y1), gains, camera.white)
         found.append(Detection(
             type=kind, colour=name_colour(paint, CAR_PAINT_SHARE if kind == "car" else CHROMATIC_SHARE),
-            score=round(float(seen.sum() / outlines.area[i]), 4),
+            score=round(float(visible_px / outlines.area[i]), 4),
             x0=x0, y0=y0, x1=x1, y1=y1))
     return found
 
