@@ -453,7 +453,17 @@ def test_a_motorcycle_is_counted_where_it_rides_apart_not_where_it_borders_a_veh
     owner[20:24, 5:9] = 3  # a piece of a blob no outline took whole
     assert perspective._apart(owner == 0, owner, mask)
     assert not perspective._apart(owner == 2, owner, mask)  # a quarter of its rim is the car
-    assert not perspective._apart(owner == 3, owner, mask)  # most of its rim is loose foreground
+    assert not perspective._apart(owner == 3, owner, mask)  # loose foreground on both sides of it
+
+
+def test_foreground_above_and_below_a_motorcycle_is_its_own_not_another_vehicle():
+    mask = np.zeros((30, 20), dtype=bool)
+    owner = np.full(mask.shape, -1, dtype=np.int32)
+    mask[6:24, 6:12] = True  # a rider taller than the outline, wheels below it
+    owner[10:20, 6:12] = 0
+    assert perspective._apart(owner == 0, owner, mask)
+    mask[10:20, 2:16] = True  # foreground beside it no vehicle explains: a car it is a piece of
+    assert not perspective._apart(owner == 0, owner, mask)
 
 
 @pytest.fixture(scope="module")
