@@ -140,7 +140,7 @@ def perspective_camera(model, road, lane_centres=(), full_shape=None, max_width=
 # loose anywhere kept 118 right and 23 wrong; these kept 148 and 27.  Then
 # checked on 104-106, 164 and 19 -> 186 and 28, and on fresh seeds
 # 217-219 with hand_loop: motorcycle recall +5..+7 on each, precision
-# -16..+1, F1 up on each.)
+# -16..+0.4, F1 up on each.)
 APART_OTHER = 0.2
 APART_LOOSE = 0.25
 RIM_PX = 2  # searched pixels: the rim is the pixels this close (one of the half-size draft it was set on)
