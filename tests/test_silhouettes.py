@@ -35,6 +35,17 @@ def test_multi_arange_is_the_concatenated_ranges(pairs):
     assert sil.multi_arange(starts, stops).tolist() == expected
 
 
+_BOX = st.tuples(st.integers(0, 40), st.integers(0, 40), st.integers(1, 20), st.integers(1, 20)).map(
+    lambda b: (b[0], b[1], b[0] + b[2], b[1] + b[3]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(_BOX, st.lists(_BOX, min_size=1, max_size=30), st.sampled_from((0.01, 0.3, 0.5, 1.0)))
+def test_the_boxes_at_an_iou_are_those_iou_matrix_gives(box, boxes, threshold):
+    box, boxes = np.array(box), np.array(boxes)
+    assert (sil.iou_at_least(box, boxes, threshold) == (iou_matrix(box, boxes)[0] >= threshold)).all()
+
+
 def _corners(x, y, size):
     length, width, height = size
     return np.array([[x + dx, y + dy, dz] for dx in (-width / 2, width / 2)

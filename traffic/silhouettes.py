@@ -110,8 +110,8 @@ class Silhouettes:
         for kind in (self.kind[i],) if kinds is None else kinds:
             # the outlines are laid out kind after kind
             first, end = np.searchsorted(self.kind, [kind, kind + 1])
-            close = iou_matrix(self.pixel_box[i], self.pixel_box[first:end])[0] >= overlap
-            near.append(first + np.nonzero(close)[0])
+            near.append(first + np.nonzero(iou_at_least(self.pixel_box[i], self.pixel_box[first:end],
+                                                        overlap))[0])
         return np.concatenate(near)
 
     def sums(self, index, per_span):
@@ -223,6 +223,22 @@ def _car_glass(model, kind, across, depth, shape):
         area[cars] = np.bincount(owner, weights=right - left, minlength=len(cars))
         out.append(SpanSet(at, np.searchsorted(owner, np.arange(len(cars) + 1)), rows, left, right, area,
                            shape[1]))
+    return out
+
+
+def overlapping(boxes, x0, y0, x1, y1):
+    """Which of ``boxes`` (x0, y0, x1, y1; ends exclusive) overlap that box."""
+    return (boxes[:, 0] < x1) & (boxes[:, 2] > x0) & (boxes[:, 1] < y1) & (boxes[:, 3] > y0)
+
+
+def iou_at_least(box, boxes, threshold):
+    """Which of ``boxes`` overlap ``box`` by at least ``threshold`` (IoU,
+    above 0): the IoU taken only for the boxes that overlap it at all (a
+    few of a camera's thousands of outlines; settling and the search ask
+    this for every vehicle)."""
+    out = overlapping(boxes, *box)
+    at = np.nonzero(out)[0]
+    out[at] = iou_matrix(box, boxes[at])[0] >= threshold
     return out
 
 

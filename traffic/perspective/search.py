@@ -9,7 +9,6 @@ from scipy import ndimage
 
 from traffic import camera_model as cm
 from traffic import silhouettes as sil
-from traffic.evaluation import iou_matrix
 from traffic.perspective.evidence import paint_share
 
 # The search's weights, set on the tuning seeds (never on a judged one):
@@ -197,9 +196,9 @@ class Search:
             self.unsure[at] = False
             sil.refresh_rows(self.unsure_prefix, self.unsure[y0:y1], y0)
         if among is None:
-            hit = np.nonzero(self.alive & _overlap(self.box, x0, y0, x1, y1))[0]
+            hit = np.nonzero(self.alive & sil.overlapping(self.box, x0, y0, x1, y1))[0]
         else:
-            hit = among[self.alive[among] & _overlap(self.box[among], x0, y0, x1, y1)]
+            hit = among[self.alive[among] & sil.overlapping(self.box[among], x0, y0, x1, y1)]
         self.alive[hit[self._same_road(j, hit)]] = False
         hit = hit[self.alive[hit]]
         if len(hit):
@@ -284,12 +283,7 @@ class Search:
     def _same_place(self, j):
         """Long outlines whose boxes overlap long outline j's by at least
         SAME_PLACE (IoU), j among them."""
-        return ~self.small & (iou_matrix(self.box[j], self.box)[0] >= SAME_PLACE)
-
-
-def _overlap(boxes, x0, y0, x1, y1):
-    """Which of ``boxes`` (x0, y0, x1, y1; ends exclusive) overlap that box."""
-    return (boxes[:, 0] < x1) & (boxes[:, 2] > x0) & (boxes[:, 1] < y1) & (boxes[:, 3] > y0)
+        return ~self.small & sil.iou_at_least(self.box[j], self.box, SAME_PLACE)
 
 
 def side_edges(image):
