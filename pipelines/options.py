@@ -65,8 +65,8 @@ class TagImagesOptions(PipelineOptions):
               help="Background tagger, cameras that look along the road: the widest "
                    "frame the search works on; wider frames are searched at a whole "
                    "fraction of their full size (default: %(default)s; at least "
-                   f"{MIN_SEARCH_WIDTH}). 320 searches 640 px frames at half size: 0.4 "
-                   "times the cost per frame, and fewer vehicles found.")
+                   f"{MIN_SEARCH_WIDTH}). 320 searches 640 px frames at half size: under "
+                   "half the cost per frame, and fewer vehicles found.")
         _flag(parser, "cameras_from", default=None,
               help="Background tagger: an earlier run's output folder; its cameras "
                    "(DIR/cameras/: empty road and geometry) are used as they are, not "

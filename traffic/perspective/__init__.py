@@ -157,9 +157,8 @@ def _apart(seen, owner, mask):
     rim = ndimage.binary_dilation(own, np.ones((2 * RIM_PX + 1,) * 2, dtype=bool)) & ~own
     total = rim.sum()
     other = (rim & (at >= 0)).sum()
-    beside = np.zeros(own.shape, dtype=bool)
-    beside[rows.min() - y0:rows.max() - y0 + 1] = True  # the rows it is seen in
-    loose = (rim & beside & (at < 0) & mask[y0:y1, x0:x1]).sum()
+    beside = slice(rows.min() - y0, rows.max() - y0 + 1)  # the rows it is seen in
+    loose = (rim & (at < 0) & mask[y0:y1, x0:x1])[beside].sum()
     return other <= APART_OTHER * total and loose <= APART_LOOSE * total
 
 
