@@ -99,6 +99,30 @@ def test_a_silver_car_a_little_brighter_than_the_road_is_a_vehicle():
     assert mask[road_only].mean() < 0.01  # nor the noise
 
 
+def test_grey_paint_a_few_levels_off_the_road_is_faint_paint_and_a_shadows_soft_edge_is_not():
+    """Greyish-beige paint on a grey road differs from it by less than
+    evidence.FAINT_DIFFERENCE, but by several times the frame's noise and
+    not as a shadow does (its red is up, its blue down): faint paint.  The
+    soft edge of a shadow, the road darkened evenly by a few levels, is
+    not; nor is the road's own noise, nor what is already a vehicle."""
+    rng = np.random.default_rng(5)
+    road = _road(rng)
+    frame = road.astype(np.float64)
+    frame[30:60, 20:50] += (8, 4, -6)  # the paint
+    frame[30:60, 90:130] *= 0.94  # the soft edge of a shadow
+    frame[80:100, 20:50] = (180, 40, 40)  # a red car
+    frame = np.clip(frame + rng.normal(0, 1, frame.shape), 0, 255).astype(np.uint8)
+    mask, unsure, light = evidence.frame_evidence(frame, road)
+    faint = evidence.faint_paint(light, road, mask, unsure)
+    assert not (mask | unsure)[32:58, 22:48].mean() > 0.2  # neither evidence took the paint
+    assert faint[32:58, 22:48].mean() > 0.8
+    assert faint[30:60, 90:130].mean() < 0.05
+    assert not (faint & (mask | unsure)).any()
+    road_only = np.ones(mask.shape, dtype=bool)
+    road_only[28:62, 18:52] = road_only[28:62, 88:132] = road_only[78:102, 18:52] = False
+    assert faint[road_only].mean() < 0.01
+
+
 def test_the_road_between_the_vehicles_of_a_queue_is_not_a_vehicle():
     """In dense traffic a patch of road (and the shadows on it) can be
     enclosed by vehicles on every side; filling the mask's holes made it a

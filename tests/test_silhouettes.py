@@ -454,6 +454,30 @@ def test_a_grey_car_that_reads_as_shadow_is_found_by_its_windows_and_a_shadow_is
     assert not any(abs(outlines.across[i] + 1.8) < 1.0 for i in seeing + blind)
 
 
+def test_a_car_whose_paint_is_a_few_levels_off_the_road_is_found_by_its_windows_and_faint_paint():
+    """A greyish-beige car on the grey road, its paint a few levels off the
+    road's (less than evidence.FAINT_DIFFERENCE), its dark windows the only
+    pixels clearly a vehicle.  Taken as road, its body costs the car its
+    place; as faint paint (``evidence.faint_paint``) under a car whose
+    windows are seen, the car is found where it stands."""
+    paint = tuple(c + d for c, d in zip(ROAD_GREY, (8, 4, -6)))
+    glass = (30, 34, 40)
+    car = [(0.0, 1.5, 1.8, 0.55, paint), (0.0, 0.9, 1.8, 1.0, paint), (0.9, 1.5, 1.8, 0.35, glass)]
+    frame, road, _ = _heavy_scene([("car", 1.8, 22.0, car)])
+    outlines = perspective.perspective_camera(MODEL, road).silhouettes
+    mask, unsure, light = evidence.frame_evidence(frame, road)
+    dark = evidence.dark_pixels(mask, light, road)
+    faint = evidence.faint_paint(light, road, mask, unsure)
+    seeing = search.Search(outlines, mask, unsure, frame, dark, faint).run()
+    blind = search.Search(outlines, mask, unsure, frame, dark).run()
+
+    def at_the_car(i):
+        return (sil.KINDS[outlines.kind[i]] == "car" and abs(outlines.across[i] - 1.8) < 0.3
+                and abs(outlines.depth[i] - 22.0) < 0.5)
+    assert len(seeing) == 1 and at_the_car(seeing[0]), seeing
+    assert not any(at_the_car(i) for i in blind)
+
+
 _ROAD_OUTLINES = []
 
 

@@ -121,24 +121,30 @@ class Search:
     and motorcycles that fit inside its box would together (a queue of cars
     fills a long outline too)."""
 
-    def __init__(self, outlines, mask, unsure, paint=None, dark=None):
+    def __init__(self, outlines, mask, unsure, paint=None, dark=None, faint=None):
         self.s, self.free, self.paint = outlines, mask.copy(), paint
         self.prefix = sil.row_prefix(mask)  # of free
+        # a glassy car's unsure pixels: with the frame's ``faint`` pixels
+        # (``evidence.faint_paint``), those too
+        wide = unsure if faint is None else unsure | faint
         # what may count toward an outline's fill: vehicle pixels, and given
         # the frame's ``dark`` pixels, a glassy car's unsure ones too
         in_box = _box_counts(mask, outlines.pixel_box)
         if dark is not None:
             cars = outlines.kind == sil.KINDS.index("car")
-            in_box[cars] = _box_counts(mask | unsure, outlines.pixel_box[cars])
+            in_box[cars] = _box_counts(mask | wide, outlines.pixel_box[cars])
         pre = np.nonzero((in_box >= MIN_FILL * outlines.area) & (outlines.area >= 4))[0]
         prefixes = (self.prefix, sil.row_prefix(unsure)) + (() if dark is None else (sil.row_prefix(dark),))
         fg, maybe, *dark_inside = outlines.counts_each(prefixes, pre)
         area = outlines.area[pre]
         small = np.isin(outlines.kind[pre], sil.SMALL_KINDS)
-        cost = EXPLAIN_BACKGROUND * (area - fg - maybe + UNSURE_UNDER_LONG * ~small * maybe)
         glass = (np.zeros(len(pre)) if dark is None
                  else _car_glass(outlines, pre, prefixes[2], dark_inside[0]))
         glassy = glass > 0
+        self.unsure_prefix = prefixes[1] if faint is None else sil.row_prefix(wide)
+        if faint is not None and glassy.any():
+            maybe[glassy] = outlines.counts(self.unsure_prefix, pre[glassy])
+        cost = EXPLAIN_BACKGROUND * (area - fg - maybe + UNSURE_UNDER_LONG * ~small * maybe)
         # a glassy car's unsure pixels not yet explained (kept up to date as
         # the foreground is: ``take``); 0 for every other outline
         maybe = np.where(glassy, maybe, 0)
@@ -154,8 +160,7 @@ class Search:
         self.maybe = maybe[keep]
         self.glassy = glassy[keep]
         self.glass = glass[keep]
-        self.unsure = unsure.copy()  # of the unsure pixels, those not yet explained
-        self.unsure_prefix = sil.row_prefix(unsure)
+        self.unsure = wide.copy()  # of a glassy car's unsure pixels, those not yet explained
         kind = outlines.kind[self.live]
         self.length, self.width = _LENGTH_M[kind], _WIDTH_M[kind]
         self.across, self.depth = outlines.across[self.live], outlines.depth[self.live]
