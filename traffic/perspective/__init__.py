@@ -15,7 +15,10 @@ the tagger picks the set of outlines that explains the frame:
    against the empty road: pixels that are clearly a vehicle
    (different from the road at the frame's light, not a shadow on it), and
    pixels that may be either (shadow-like, or faintly different: a
-   vehicle's own shaded side, grey paint on a grey road) (``evidence.frame_evidence``);
+   vehicle's own shaded side, grey paint on a grey road) (``evidence.frame_evidence``),
+   and of the rest, those off the road beyond the frame's noise other than
+   as a shadow's soft edge is (``evidence.faint_paint``: under a car whose
+   windows are seen they may be either);
 2. repeatedly, the outline - of a car, motorcycle, bus, rigid or articulated
    truck, anywhere on the road - that covers the most vehicle pixels not yet
    explained, net of the road pixels it would cover (``search.Search``); a bus or
