@@ -123,6 +123,32 @@ def test_grey_paint_a_few_levels_off_the_road_is_faint_paint_and_a_shadows_soft_
     assert faint[road_only].mean() < 0.01
 
 
+def test_a_grey_cars_paint_is_its_faint_paint_too_not_its_glass_alone():
+    """A grey car on a grey road: only its windows are vehicle pixels (what
+    it is seen at), its body faint paint.  The paint named is its seen
+    pixels and the faint ones inside its outline that no chosen vehicle is
+    seen at, not those of the next car, nor faint pixels outside it."""
+    frame = np.full((40, 60, 3), 110, dtype=np.uint8)
+    frame[10:30, 10:30] = (150, 150, 152)  # the grey car's body, faint against its road
+    frame[12:17, 12:28] = (30, 34, 40)  # its windows
+    frame[10:30, 40:50] = (150, 150, 152)  # the next car, seen at its own pixels
+    owner = np.full(frame.shape[:2], -1)
+    owner[12:17, 12:28] = 0
+    owner[10:30, 40:50] = 1
+    faint = np.zeros(frame.shape[:2], dtype=bool)
+    faint[10:30, 10:30] = faint[10:30, 40:50] = faint[35:38, 0:60] = True
+    faint[12:17, 12:28] = False  # the windows are vehicle pixels, not faint
+    rows, cols = np.nonzero(np.pad(np.ones((22, 36), dtype=bool), ((9, 9), (9, 15))))  # its outline, over the next car's side
+    seen = owner == 0
+    painted = perspective.with_faint_paint(seen, (rows, cols), faint, owner)
+    expected = np.zeros_like(seen)
+    expected[10:30, 10:30] = True
+    assert (painted == expected).all()
+    assert name_colour(frame[seen]) == "black" and name_colour(frame[painted]) != "black"
+    nothing = np.zeros_like(faint)
+    assert perspective.with_faint_paint(seen, (rows, cols), nothing, owner) is seen
+
+
 def test_the_road_between_the_vehicles_of_a_queue_is_not_a_vehicle():
     """In dense traffic a patch of road (and the shadows on it) can be
     enclosed by vehicles on every side; filling the mask's holes made it a

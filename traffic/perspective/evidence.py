@@ -38,8 +38,10 @@ BRIGHTER_NOISE = 2.0
 MIN_BRIGHTER = 2.0  # grey levels: the frame and the road are each rounded to a level
 # Grey paint on a grey road can differ from it by less than
 # FAINT_DIFFERENCE, yet by several times the frame's noise: a pixel that
-# differs from the empty road by more than FAINT_NOISE times the noise in
-# some channel, other than by darkening about evenly in every channel (as
+# differs from the empty road, in some channel, by more than FAINT_NOISE
+# times the frame's noise (``frame_noise``: that of the mean of the three
+# channels, about 0.6 of one channel's where the channels' noise is
+# independent), other than by darkening about evenly in every channel (as
 # the soft edge of a shadow does: SHADOW_CHROMA_SPREAD), may be such paint
 # (``faint_paint``).  Under a car whose windows are seen it counts as a
 # pixel that may be either, not as road (``search.Search``).  (Set on seeds
