@@ -428,6 +428,13 @@ def test_a_car_settles_where_its_sides_lie_on_edges():
     assert abs(abs(outlines.across[blind]) - 0.9) > 0.3  # what the outline alone settles on
 
 
+def _car_at(outlines, i, across, depth):
+    """Is outline i a car's, standing at (``across``, ``depth``) metres to
+    within 0.3 m across and 0.5 m along?"""
+    return (sil.KINDS[outlines.kind[i]] == "car" and abs(outlines.across[i] - across) < 0.3
+            and abs(outlines.depth[i] - depth) < 0.5)
+
+
 def test_a_grey_car_that_reads_as_shadow_is_found_by_its_windows_and_a_shadow_is_not():
     """A grey car in shade, darkening the road by one common factor as a
     cast shadow does, its dark windows the only pixels clearly a vehicle;
@@ -446,11 +453,8 @@ def test_a_grey_car_that_reads_as_shadow_is_found_by_its_windows_and_a_shadow_is
     seeing = search.Search(outlines, mask, unsure, frame, dark).run()
     blind = search.Search(outlines, mask, unsure, frame).run()
 
-    def at_the_car(i):
-        return (sil.KINDS[outlines.kind[i]] == "car" and abs(outlines.across[i] - 1.8) < 0.3
-                and abs(outlines.depth[i] - 22.0) < 0.5)
-    assert len(seeing) == 1 and at_the_car(seeing[0]), seeing
-    assert not any(at_the_car(i) for i in blind)
+    assert len(seeing) == 1 and _car_at(outlines, seeing[0], 1.8, 22.0), seeing
+    assert not any(_car_at(outlines, i, 1.8, 22.0) for i in blind)
     assert not any(abs(outlines.across[i] + 1.8) < 1.0 for i in seeing + blind)
 
 
@@ -471,11 +475,8 @@ def test_a_car_whose_paint_is_a_few_levels_off_the_road_is_found_by_its_windows_
     seeing = search.Search(outlines, mask, unsure, frame, dark, faint).run()
     blind = search.Search(outlines, mask, unsure, frame, dark).run()
 
-    def at_the_car(i):
-        return (sil.KINDS[outlines.kind[i]] == "car" and abs(outlines.across[i] - 1.8) < 0.3
-                and abs(outlines.depth[i] - 22.0) < 0.5)
-    assert len(seeing) == 1 and at_the_car(seeing[0]), seeing
-    assert not any(at_the_car(i) for i in blind)
+    assert len(seeing) == 1 and _car_at(outlines, seeing[0], 1.8, 22.0), seeing
+    assert not any(_car_at(outlines, i, 1.8, 22.0) for i in blind)
 
 
 _ROAD_OUTLINES = []
