@@ -289,15 +289,16 @@ def test_the_side_band_is_the_projected_side_turned_to_the_camera():
 
 def _heavy_scene(vehicles, model=MODEL):
     """(frame, empty road, expected boxes) of [(kind, x, y, [(z0, z1,
-    width, length share, paint)])]: each vehicle a stack of boxes, drawn
-    far first, the lower first."""
+    width, length share, paint[, metres along the road from the
+    vehicle's middle])])]: each vehicle a stack of boxes, drawn far first,
+    its boxes in the order given."""
     road = _road(model)
     frame = road.copy()
     d = ImageDraw.Draw(frame)
     for kind, x, y, layers in sorted(vehicles, key=lambda v: -v[2]):
         length = cm.SIZES_M[kind][0]
-        for z0, z1, w, share, paint in layers:
-            corners = _corners(x, y, (length * share, w, z1 - z0)) + [0.0, 0.0, z0]
+        for z0, z1, w, share, paint, *shift in layers:
+            corners = _corners(x, y + sum(shift), (length * share, w, z1 - z0)) + [0.0, 0.0, z0]
             uv, _ = model.project(corners)
             d.polygon([(float(a), float(b)) for a, b in _hull(uv - 0.5)], fill=paint)
     return _finished(frame, road, vehicles, 0, model)
@@ -342,6 +343,48 @@ def test_where_no_side_shows_the_end_turned_to_the_camera_tells_a_bus_from_a_tru
     assert len(found) == 1, found
     assert iou_matrix(boxes, [(found[0].x0, found[0].y0, found[0].x1, found[0].y1)])[0, 0] >= 0.5
     assert found[0].type == kind, found[0]
+
+
+# A 10 m box truck: its chassis, its load (1-3.6 m up, 7.25 m long) and
+# its cab (0.45-3 m up, 2.3 m long) at its front end, ``front`` (+1: the
+# end farther from the camera, going away; -1: the nearer, coming).
+def _box_truck(front, cab, load, dark=(28, 28, 30)):
+    return [(0.0, 1.0, 2.3, 0.9, dark)] + [
+        (1.0, 3.6, 2.5, 0.725, load, -1.375 * front),
+        (0.45, 3.0, 2.5, 0.23, cab, 3.85 * front)][::-front]  # the nearer last
+
+
+def test_a_truck_coming_is_named_by_its_cab_and_one_going_away_by_its_load():
+    """A truck's colour is its cab's.  Coming towards the camera, the
+    nearest 2.5 m of what is seen of it, up to a cab's height, are its cab,
+    in another paint than the rest (named on the whole, a red load outvotes a
+    white cab); going away, its load hides its cab and
+    the nearest part is the load's rear, in the load's paint: the load is
+    all there is to name."""
+    white, red = (225, 225, 225), (190, 35, 30)  # a red load outvotes white paint
+    vehicles = [("truck", 5.4, 32.0, _box_truck(-1, white, red)),
+                ("truck", -5.4, 36.0, _box_truck(+1, white, red))]
+    frame, road, boxes = _heavy_scene(vehicles)
+    found = perspective.find_vehicles(frame, perspective.perspective_camera(MODEL, road))
+    assert len(found) == 2, found
+    iou = iou_matrix(boxes, [(v.x0, v.y0, v.x1, v.y1) for v in found])
+    assert (iou.max(axis=1) >= 0.5).all(), iou
+    coming, going = (found[int(j)] for j in iou.argmax(axis=1))
+    assert coming.type == going.type == "truck", found
+    assert (coming.colour, going.colour) == ("white", "red"), found
+
+
+def test_a_vehicles_body_between_two_road_positions_is_that_part_of_its_outline():
+    """``body_pixels`` projects the part of a vehicle between two places
+    along the road: over its whole length, the outline itself; its nearer
+    half lies lower in the frame than its farther half."""
+    outlines = perspective.perspective_camera(MODEL, np.asarray(_road())).silhouettes
+    i = _nearest(outlines, "truck", 5.4, 30.0)
+    y, half = outlines.depth[i], cm.SIZES_M["truck"][0] / 2
+    whole = outlines.body_pixels(i, y - half, y + half)
+    assert sorted(zip(*whole)) == sorted(zip(*outlines.pixels(i)))
+    near, far = outlines.body_pixels(i, y - half, y), outlines.body_pixels(i, y, y + half)
+    assert near[0].max() > far[0].max() and near[0].min() > far[0].min()
 
 
 def _nearest(outlines, kind, x, y):

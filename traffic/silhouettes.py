@@ -148,10 +148,20 @@ class Silhouettes:
         return self._face_pixels(self.across[i], self.depth[i] - length / 2,
                                  (0.0, middle * width, high - low), low)
 
+    def body_pixels(self, i, near, far, height=None):
+        """(rows, columns) of the pixels of outline i's kind of vehicle, at
+        its place across the road, between ``near`` and ``far`` metres along
+        the road (of its whole width, and of its kind's height or
+        ``height`` metres)."""
+        _, width, full = cm.SIZES_M[KINDS[self.kind[i]]]
+        height = full if height is None else height
+        return self._face_pixels(self.across[i], (near + far) / 2, (far - near, width, height), 0.0)
+
     def _face_pixels(self, x, y, size, base):
-        """(rows, columns) of the pixels of a flat box (length, width,
-        height; one of the first two 0) centred on road point (x, y), from
-        ``base`` metres up; none where it is not in front of the camera."""
+        """(rows, columns) of the pixels of a box (length, width, height;
+        flat where one of the first two is 0) centred on road point (x, y),
+        from ``base`` metres up; none where it is not in front of the
+        camera."""
         uv, ahead = _project_boxes(self.model, np.array([x]), np.array([y]), (size,), base=base)
         if not ahead[0]:
             return _NO_PIXELS
