@@ -204,12 +204,12 @@ CAB_M = 2.5
 CAB_HEIGHT_M = 3.0
 
 
-def _seen_ends(outlines, i, seen):
+def _seen_ends(outlines, i, rows, cols):
     """The nearest and farthest road positions (metres along the road) of
-    the vehicle of outline i seen at pixels ``seen``: where the lowest row it
-    is seen in meets the road, and where the highest meets its kind's
-    height (a vehicle's outline may stand a little off it, or be longer)."""
-    rows, cols = np.nonzero(seen)
+    the vehicle of outline i seen at pixels (``rows``, ``cols``): where the
+    lowest row it is seen in meets the road, and where the highest meets its
+    kind's height (a vehicle's outline may stand a little off it, or be
+    longer)."""
     model = outlines.model
     height = cm.SIZES_M[sil.KINDS[outlines.kind[i]]][2]
     low, high = rows.max(), rows.min()
@@ -221,21 +221,24 @@ def _seen_ends(outlines, i, seen):
 def cab_pixels(outlines, i, seen, frame):
     """Of a truck (outline i) seen at pixels ``seen``, those of its cab:
     the first ``CAB_M`` metres of what is seen of it from its nearer end
-    (``_seen_ends``), up to ``CAB_HEIGHT_M``, where its main paint (``main_paint`` of the
-    white-balanced ``frame``) is not the paint of the rest - a truck coming
-    towards the camera; all of ``seen`` where it is the same (a cab in the
-    load's paint, or the rear of the load of a truck going away, whose cab
-    its load hides)."""
-    near, far = _seen_ends(outlines, i, seen)
+    (``_seen_ends``), up to ``CAB_HEIGHT_M``, where its main paint
+    (``main_paint`` of the white-balanced ``frame``) is not the paint of
+    the rest - a truck coming towards the camera; all of ``seen`` where it
+    is the same (a cab in the load's paint, or the rear of the load of a
+    truck going away, whose cab its load hides)."""
+    rows, cols = np.nonzero(seen)
+    near, far = _seen_ends(outlines, i, rows, cols)
     if not far - near >= 2 * CAB_M:  # NaN above the horizon
         return seen
-    front = np.zeros_like(seen)
-    front[outlines.body_pixels(i, near, near + CAB_M, CAB_HEIGHT_M)] = True
-    front &= seen
-    if front.sum() < MIN_VISIBLE_PX:
+    body_rows, body_cols = outlines.body_pixels(i, near, near + CAB_M, CAB_HEIGHT_M)
+    at = seen[body_rows, body_cols]
+    if at.sum() < MIN_VISIBLE_PX:
         return seen
-    load, _ = main_paint(frame[seen & ~front])
-    cab, _ = main_paint(frame[front])
+    front = np.zeros_like(seen)
+    front[body_rows[at], body_cols[at]] = True
+    rest = ~front[rows, cols]
+    load, _ = main_paint(frame[rows[rest], cols[rest]])
+    cab, _ = main_paint(frame[body_rows[at], body_cols[at]])
     return front if None not in (load, cab) and cab != load else seen
 
 
