@@ -345,10 +345,11 @@ def test_where_no_side_shows_the_end_turned_to_the_camera_tells_a_bus_from_a_tru
     assert found[0].type == kind, found[0]
 
 
-# A 10 m box truck: its chassis, its load (1-3.6 m up, 7.25 m long) and
-# its cab (0.45-3 m up, 2.3 m long) at its front end, ``front`` (+1: the
-# end farther from the camera, going away; -1: the nearer, coming).
 def _box_truck(front, cab, load, dark=(28, 28, 30)):
+    """``_heavy_scene``'s layers of a 10 m box truck: its chassis, its load
+    (1-3.6 m up, 7.25 m long) and its cab (0.45-3 m up, 2.3 m long) at its
+    front end, ``front`` (+1: the end farther from the camera, going away;
+    -1: the nearer, coming)."""
     return [(0.0, 1.0, 2.3, 0.9, dark)] + [
         (1.0, 3.6, 2.5, 0.725, load, -1.375 * front),
         (0.45, 3.0, 2.5, 0.23, cab, 3.85 * front)][::-front]  # the nearer last
@@ -357,11 +358,11 @@ def _box_truck(front, cab, load, dark=(28, 28, 30)):
 def test_a_truck_coming_is_named_by_its_cab_and_one_going_away_by_its_load():
     """A truck's colour is its cab's.  Coming towards the camera, the
     nearest 2.5 m of what is seen of it, up to a cab's height, are its cab,
-    in another paint than the rest (named on the whole, a red load outvotes a
-    white cab); going away, its load hides its cab and
-    the nearest part is the load's rear, in the load's paint: the load is
-    all there is to name."""
-    white, red = (225, 225, 225), (190, 35, 30)  # a red load outvotes white paint
+    in another paint than the rest (named on the whole, a red load outvotes
+    a white cab); going away, its load hides its cab and the nearest part is
+    the load's rear, in the load's paint: the load is all there is to
+    name."""
+    white, red = (225, 225, 225), (190, 35, 30)
     vehicles = [("truck", 5.4, 32.0, _box_truck(-1, white, red)),
                 ("truck", -5.4, 36.0, _box_truck(+1, white, red))]
     frame, road, boxes = _heavy_scene(vehicles)
