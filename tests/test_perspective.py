@@ -62,7 +62,7 @@ def test_on_a_day_without_shadows_a_trucks_black_chassis_is_not_taken_for_one():
     frame[20:60, 40:100] = 225  # a white load...
     frame[60:75, 45:95] = 28  # ... on a black chassis
     frame = np.clip(frame + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8)
-    mask, maybe, _ = evidence.frame_evidence(frame, road)
+    mask, maybe, *_ = evidence.frame_evidence(frame, road)
     assert mask[61:74, 46:94].mean() > 0.95 and not maybe[60:75, 45:95].any()
 
 
@@ -91,7 +91,7 @@ def test_a_silver_car_a_little_brighter_than_the_road_is_a_vehicle():
     frame[30:60, 40:70] += 8  # a silver car, 8 grey levels above the road
     frame[70:100, 90:130] *= 0.5  # its shadow
     frame = np.clip(frame + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8)
-    mask, maybe, _ = evidence.frame_evidence(frame, road)
+    mask, maybe, *_ = evidence.frame_evidence(frame, road)
     assert mask[30:60, 40:70].mean() > 0.9
     assert mask[70:100, 90:130].mean() < 0.05  # not the shadow
     road_only = np.ones(mask.shape, dtype=bool)
@@ -112,8 +112,7 @@ def test_grey_paint_a_few_levels_off_the_road_is_faint_paint_and_a_shadows_soft_
     frame[30:60, 90:130] *= 0.94  # the soft edge of a shadow
     frame[80:100, 20:50] = (180, 40, 40)  # a red car
     frame = np.clip(frame + rng.normal(0, 1, frame.shape), 0, 255).astype(np.uint8)
-    mask, unsure, light = evidence.frame_evidence(frame, road)
-    faint = evidence.faint_paint(light, road, mask, unsure)
+    mask, unsure, light, faint = evidence.frame_evidence(frame, road)
     assert (mask | unsure)[32:58, 22:48].mean() < 0.2  # neither evidence took the paint
     assert faint[32:58, 22:48].mean() > 0.8
     assert faint[30:60, 90:130].mean() < 0.05
@@ -160,7 +159,7 @@ def test_the_road_between_the_vehicles_of_a_queue_is_not_a_vehicle():
     for y0, y1, x0, x1 in ((30, 45, 40, 120), (75, 90, 40, 120), (45, 75, 40, 60), (45, 75, 100, 120)):
         frame[y0:y1, x0:x1] = (180, 40, 40)  # four red cars around a gap of road
     frame[50:60, 65:95] = (frame[50:60, 65:95] * 0.6).astype(np.uint8)  # a shadow in the gap
-    mask, unsure, _ = evidence.frame_evidence(frame, road)
+    mask, unsure, *_ = evidence.frame_evidence(frame, road)
     assert mask[35, 80] and mask[60, 50]  # the cars
     gap = (slice(48, 72), slice(63, 97))
     assert not mask[gap].any()

@@ -446,7 +446,7 @@ def test_a_car_settles_where_its_glass_is():
     car = [(0.0, 0.9, 1.8, 1.0, white), (0.9, 1.5, 1.8, 0.55, glass), (1.48, 1.5, 1.8, 0.55, white)]
     frame, road, _ = _heavy_scene([("car", 1.8, 24.0, car), ("car", 1.8, 29.0, car)])
     outlines = perspective.perspective_camera(MODEL, road).silhouettes
-    mask, unsure, light = evidence.frame_evidence(frame, road)
+    mask, unsure, light, _ = evidence.frame_evidence(frame, road)
     between = _nearest(outlines, "car", 1.8, 26.5)
     blind = search.settle(outlines, [between], mask, unsure)
     seeing = search.settle(outlines, [between], mask, unsure, evidence.dark_pixels(mask, light, road))
@@ -464,7 +464,7 @@ def test_a_car_settles_where_its_sides_lie_on_edges():
     frame, road, _ = _heavy_scene([("car", -0.9, 20.0, [(0.0, 1.5, 1.8, 1.0, red)]),
                                    ("car", 0.9, 20.0, [(0.0, 1.5, 1.8, 1.0, blue)])])
     outlines = perspective.perspective_camera(MODEL, road).silhouettes
-    mask, unsure, _ = evidence.frame_evidence(frame, road)
+    mask, unsure, *_ = evidence.frame_evidence(frame, road)
     across = _nearest(outlines, "car", 0.0, 20.0)
     seeing = search.settle(outlines, [across], mask, unsure, edges=search.side_edges(frame))[0]
     blind = search.settle(outlines, [across], mask, unsure)[0]
@@ -492,7 +492,7 @@ def test_a_grey_car_that_reads_as_shadow_is_found_by_its_windows_and_a_shadow_is
     cast = [(0.0, 0.01, 1.8, 1.0, shade)]
     frame, road, _ = _heavy_scene([("car", 1.8, 22.0, car), ("car", -1.8, 22.0, cast)])
     outlines = perspective.perspective_camera(MODEL, road).silhouettes
-    mask, unsure, light = evidence.frame_evidence(frame, road)
+    mask, unsure, light, _ = evidence.frame_evidence(frame, road)
     dark = evidence.dark_pixels(mask, light, road)
     seeing = search.Search(outlines, mask, unsure, frame, dark).run()
     blind = search.Search(outlines, mask, unsure, frame).run()
@@ -513,9 +513,8 @@ def test_a_car_whose_paint_is_a_few_levels_off_the_road_is_found_by_its_windows_
     car = [(0.0, 1.5, 1.8, 0.55, paint), (0.0, 0.9, 1.8, 1.0, paint), (0.9, 1.5, 1.8, 0.35, glass)]
     frame, road, _ = _heavy_scene([("car", 1.8, 22.0, car)])
     outlines = perspective.perspective_camera(MODEL, road).silhouettes
-    mask, unsure, light = evidence.frame_evidence(frame, road)
+    mask, unsure, light, faint = evidence.frame_evidence(frame, road)
     dark = evidence.dark_pixels(mask, light, road)
-    faint = evidence.faint_paint(light, road, mask, unsure)
     seeing = search.Search(outlines, mask, unsure, frame, dark, faint).run()
     blind = search.Search(outlines, mask, unsure, frame, dark).run()
 

@@ -51,7 +51,7 @@ from traffic import lanes
 from traffic import silhouettes as sil
 from traffic.calibration import road_geometry, tagging_scale
 from traffic.colour import CAR_PAINT_SHARE, CHROMATIC_SHARE, name_colour, pixel_names
-from traffic.perspective.evidence import dark_pixels, faint_paint, frame_evidence, main_paint, white_balance
+from traffic.perspective.evidence import dark_pixels, frame_evidence, main_paint, white_balance
 from traffic.perspective.search import Search, settle, visible
 from traffic.records import Detection
 
@@ -303,8 +303,7 @@ def find_vehicles(full, camera):
     step, road = camera.step, camera.road
     pixels = full if step == 1 else _blocks(full, step).round().astype(np.uint8)
     gains = bg.channel_gains(pixels, road)  # the frame's light against the road's
-    mask, unsure, frame = frame_evidence(pixels, road, gains)
-    faint = faint_paint(frame, road, mask, unsure)
+    mask, unsure, frame, faint = frame_evidence(pixels, road, gains)
     dark = dark_pixels(mask, frame, road)
     outlines = camera.silhouettes
     balanced = np.clip(frame * camera.white, 0, 255).astype(np.uint8)

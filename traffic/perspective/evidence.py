@@ -7,6 +7,8 @@ and the isolated vehicle blobs of a camera's sample frames that its camera
 model is learned from.
 """
 
+import typing
+
 import numpy as np
 from scipy import ndimage
 
@@ -120,16 +122,26 @@ def _median_of_integers(values):
     return (float(below + low) + float(above + low)) / 2
 
 
-def brighter_pixels(difference):
+def brighter_pixels(difference, noise):
     """Pixels brighter than the empty road in every channel beyond the
-    frame's noise (``BRIGHTER_NOISE``): no shadow brightens the road."""
+    frame's ``noise`` (``frame_noise``; ``BRIGHTER_NOISE``): no shadow
+    brightens the road."""
     least = np.minimum(np.minimum(difference[..., 0], difference[..., 1]), difference[..., 2])
-    return least > max(BRIGHTER_NOISE * frame_noise(difference), MIN_BRIGHTER)
+    return least > max(BRIGHTER_NOISE * noise, MIN_BRIGHTER)
+
+
+class Evidence(typing.NamedTuple):
+    """``frame_evidence``'s: boolean masks but ``frame``."""
+    mask: np.ndarray  # vehicle pixels
+    unsure: np.ndarray  # pixels that may be either
+    frame: np.ndarray  # the frame at the road's light, int16
+    faint: np.ndarray  # of the rest, faint paint (``faint_paint``)
 
 
 def frame_evidence(pixels, road, gains=None):
-    """(vehicle pixels, pixels that may be either, the frame at the road's
-    light).  Vehicle pixels differ clearly from the empty road and are not a
+    """The ``Evidence`` of a frame: vehicle pixels, pixels that may be
+    either, the frame at the road's light, and faint paint.  Vehicle pixels
+    differ clearly from the empty road and are not a
     shadow on it, or are brighter than it in every channel, beyond the
     frame's noise, which no shadow is (each kind with its specks removed;
     then small gaps closed).  A vehicle's own shaded faces can look just
@@ -143,11 +155,12 @@ def frame_evidence(pixels, road, gains=None):
     +0.7..+3.9, precision +1.2..+3.2)."""
     frame, foreground = bg.differences(pixels, road, gains)
     difference = frame - road.astype(np.int16)
+    noise, most = frame_noise(difference), bg._channel_max(difference)
     shadow = shadow_mask(frame, road, foreground)
-    mask = _without_specks(foreground & ~shadow) | _without_specks(brighter_pixels(difference))
+    mask = _without_specks(foreground & ~shadow) | _without_specks(brighter_pixels(difference, noise))
     mask = _gaps_closed(mask)
-    faint = bg._channel_max(difference) > FAINT_DIFFERENCE
-    return mask, (shadow | faint) & ~mask, frame
+    unsure = (shadow | (most > FAINT_DIFFERENCE)) & ~mask
+    return Evidence(mask, unsure, frame, faint_paint(frame, road, most, noise, mask | unsure))
 
 
 # The mask's clean-up, as whole-array operations: each is exactly scipy's
@@ -180,14 +193,15 @@ def _gaps_closed(mask):
     return shrunk
 
 
-def faint_paint(frame, road, mask, unsure):
-    """Pixels of a frame at the road's light (int16) that are neither
-    vehicle (``mask``) nor unsure pixels but differ from the empty ``road``
-    beyond ``FAINT_NOISE`` times the frame's noise, other than by an even
-    darkening: what grey paint on a grey road can show of itself."""
-    difference = frame - road.astype(np.int16)
-    limit = max(FAINT_NOISE * frame_noise(difference), MIN_FAINT)
-    faint = (bg._channel_max(difference) > limit) & ~mask & ~unsure
+def faint_paint(frame, road, most, noise, evidence):
+    """Pixels of a frame at the road's light (int16) that are not
+    ``evidence`` (vehicle or unsure pixels) but differ from the empty
+    ``road`` in some channel (``most``: each pixel's largest difference,
+    ``bg._channel_max``) beyond ``FAINT_NOISE`` times the frame's ``noise``
+    (``frame_noise``), other than by an even darkening: what grey paint on
+    a grey road can show of itself."""
+    limit = max(FAINT_NOISE * noise, MIN_FAINT)
+    faint = (most > limit) & ~evidence
     rows, cols = np.nonzero(faint)
     mean, spread = _darkening(frame, road, rows, cols)
     even = (mean < 1) & (spread <= SHADOW_CHROMA_SPREAD)
