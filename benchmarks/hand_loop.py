@@ -43,16 +43,18 @@ def run(input_dir, output, samples=bg.DEFAULT_SAMPLES, window_minutes=15.0,
     taggers = {}
     for camera, images in cameras.items():
         ranked = sorted((bg.sample_rank(camera, image), image) for image, _ in images)
-        decoded = []
+        decoded, reduce = [], 1
         for rank, image in ranked[:2 * samples]:
             try:
                 with open(image, "rb") as f:
-                    decoded.append((rank, decode_image(f.read(), reduce=bg.WORK_REDUCE).pixels))
+                    d = decode_image(f.read(), width=bg.WORK_WIDTH)
             except (OSError, UnreadableImage):
                 continue
+            decoded.append((rank, d.pixels))
+            reduce = round(d.scale)
         road, sampled, blobs = empty_road_and_blobs(decoded, samples)
         taggers[camera] = frame_tagger(
-            camera_geometry(camera, road, sampled, bg.WORK_REDUCE, blobs, pixels_per_metre),
+            camera_geometry(camera, road, sampled, reduce, blobs, pixels_per_metre),
             road, pixels_per_metre, search_width=search_width)
     per_camera, windows, counts = {}, {}, {"tagged": 0, "failed": 0}
     vehicle_rows, image_rows, dead = [], [], []
@@ -62,7 +64,7 @@ def run(input_dir, output, samples=bg.DEFAULT_SAMPLES, window_minutes=15.0,
             try:
                 with open(image, "rb") as f:
                     data = f.read()
-                d = decode_image(data, reduce=bg.WORK_REDUCE)
+                d = decode_image(data, width=bg.WORK_WIDTH)
                 found = taggers[camera](d.pixels, d.scale, lambda: decode_image(data).pixels)
             except (OSError, UnreadableImage) as e:
                 counts["failed"] += 1

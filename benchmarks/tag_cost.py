@@ -13,6 +13,7 @@ searching the full-size frame as the job does (and at half size, as
 """
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -46,7 +47,7 @@ def measure(folder):
         for p in paths:
             with open(p, "rb") as f:
                 data = f.read()
-            ms, d = _ms(decode_image, data, bg.WORK_REDUCE)
+            ms, d = _ms(functools.partial(decode_image, width=bg.WORK_WIDTH), data)
             decode.append(ms)
             frames.append(d)
             jpegs.append(data)

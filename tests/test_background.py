@@ -23,7 +23,7 @@ def frames():
 
 
 def working(pixels):
-    return decode_image(encode_jpeg(pixels), reduce=bg.WORK_REDUCE)
+    return decode_image(encode_jpeg(pixels), width=bg.WORK_WIDTH)
 
 
 def boxes(found):

@@ -11,9 +11,11 @@ import scenes
 from benchmarks.calibration_error import compare, errors, good, lane_offset
 from traffic import background as bg
 from traffic.markings import DASHED_PEAK, calibrate, comb_spacing
-from traffic.imaging import decode_image, encode_jpeg
+from traffic.imaging import decode_image, encode_jpeg, reduction_to
+from scenes.common import WIDTH
 
 SEED, FRAMES = 5150, 40
+REDUCE = reduction_to(WIDTH, bg.WORK_WIDTH)  # the working size's: 2
 
 
 def jpegs(camera, index):
@@ -40,7 +42,7 @@ def write_frames(folder, cameras):
 
 def empty_road(camera, index):
     return bg.background_from_samples(
-        [(f, decode_image(data, reduce=bg.WORK_REDUCE).pixels) for f, data in jpegs(camera, index)])
+        [(f, decode_image(data, width=bg.WORK_WIDTH).pixels) for f, data in jpegs(camera, index)])
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +57,7 @@ def elevated():
 def test_the_road_direction_is_learned_within_10_degrees_everywhere(elevated):
     for camera, geometry in elevated:
         assert geometry is not None and geometry.vanishing_point is not None
-        _, direction_errors = errors(camera, geometry, bg.WORK_REDUCE)
+        _, direction_errors = errors(camera, geometry, REDUCE)
         assert direction_errors and max(direction_errors) < 10, (camera.name, direction_errors)
 
 
@@ -67,7 +69,7 @@ def test_the_markings_alone_give_the_scale_within_10_percent_on_most_cameras(ele
     every camera)."""
     good = 0
     for camera, geometry in elevated:
-        scale_errors, _ = errors(camera, geometry, bg.WORK_REDUCE)
+        scale_errors, _ = errors(camera, geometry, REDUCE)
         assert scale_errors
         good += max(abs(e) for e in scale_errors) < 0.10
     assert good >= 2
@@ -105,7 +107,7 @@ def test_the_learn_geometry_stage_alone_on_cameras_of_known_geometry(tmp_path):
         lanes_right = 0
         for r in records:
             assert r.sample_frames == FRAMES // 2
-            assert decode_image(r.empty_road_jpeg).width == r.width // bg.WORK_REDUCE
+            assert decode_image(r.empty_road_jpeg).width == r.width // REDUCE
             geometry = road_geometry(r)
             assert geometry is not None and geometry.vanishing_point is not None, r.camera
             scale_errors, direction_errors = errors(cameras[r.camera], geometry)
@@ -126,7 +128,7 @@ def test_a_camera_straight_above_the_road_has_parallel_lines_and_one_scale():
     assert geometry.vanishing_point is None
     assert min(geometry.direction_deg, 180 - geometry.direction_deg) < 2  # left to right
     # the markings alone: up to a whole ratio (the cars settle it, below)
-    ratios = geometry.scale * bg.WORK_REDUCE / camera.pixels_per_metre / np.array([1, 0.5, 2, 1 / 3, 3])
+    ratios = geometry.scale * REDUCE / camera.pixels_per_metre / np.array([1, 0.5, 2, 1 / 3, 3])
     assert np.abs(ratios - 1).min() < 0.12, (geometry.scale, camera.pixels_per_metre)
 
 
@@ -159,8 +161,8 @@ def _learned(camera, frames, hint=None):
     from traffic.calibration import camera_geometry
     from traffic.perspective.evidence import empty_road_and_blobs
     road, sampled, blobs = empty_road_and_blobs(
-        [(f, decode_image(data, reduce=bg.WORK_REDUCE).pixels) for f, data in frames])
-    return road, camera_geometry(camera.name, road, sampled, bg.WORK_REDUCE, blobs, hint)
+        [(f, decode_image(data, width=bg.WORK_WIDTH).pixels) for f, data in frames])
+    return road, camera_geometry(camera.name, road, sampled, REDUCE, blobs, hint)
 
 
 def test_a_camera_straight_above_the_road_learns_its_scale_and_takes_a_hint_only_where_it_agrees(
@@ -193,7 +195,7 @@ def test_the_constant_scale_tagger_types_vehicles_at_the_learned_scale(topdown_c
         scale = tagging_scale(record, None)
         found = []
         for f, data in frames:
-            d = decode_image(data, reduce=bg.WORK_REDUCE)
+            d = decode_image(data, width=bg.WORK_WIDTH)
             found += [dict(image=f, **v._asdict())
                       for v in bg.find_vehicles(d.pixels, road, d.scale, scale)]
         result = evaluate(pd.DataFrame(truth), pd.DataFrame(found))

@@ -59,3 +59,24 @@ def test_exif_time_round_trips_and_draft_mode_halves_the_size():
     # the draft is a faithful half-size picture
     half = full.pixels.reshape(HEIGHT // 2, 2, WIDTH // 2, 2, 3).mean(axis=(1, 3))
     assert np.abs(half - d.pixels).mean() < 6
+
+
+@pytest.mark.parametrize("factor", [2, 3, 4])
+@pytest.mark.parametrize("kind", ["JPEG", "PNG"])
+def test_a_frame_of_any_size_decodes_to_about_the_working_width(factor, kind):
+    """Asked for a width, a frame shrinks by the whole factor nearest it: a
+    JPEG by DCT scaling as far as a power of two takes it, then by box
+    means (to a sixth: DCT scaling to half, then means of 3 x 3), any other
+    format by box means alone; the picture is the same whatever the
+    route."""
+    import io
+    from PIL import Image
+    pixels = image_cases.scene_pixels()
+    big = Image.fromarray(pixels).resize((WIDTH * factor, HEIGHT * factor), Image.BICUBIC)
+    buffer = io.BytesIO()
+    big.save(buffer, kind, **({"quality": 95} if kind == "JPEG" else {}))
+    d = decode_image(buffer.getvalue(), width=WIDTH // 2)
+    assert (d.width, d.height, d.scale) == (WIDTH * factor, HEIGHT * factor, 2.0 * factor)
+    assert d.pixels.shape == (HEIGHT // 2, WIDTH // 2, 3)
+    half = pixels.astype(np.float64).reshape(HEIGHT // 2, 2, WIDTH // 2, 2, 3).mean(axis=(1, 3))
+    assert np.abs(d.pixels - half).mean() < 6

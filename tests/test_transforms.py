@@ -100,8 +100,8 @@ def test_estimate_backgrounds_recovers_the_empty_road(small_sample):
     half = truth.reshape(scene.HEIGHT // 2, 2, scene.WIDTH // 2, 2, 3).mean(axis=(1, 3))
 
     def close_to_truth(backgrounds):
-        [(camera, (road, frames, blobs))] = backgrounds
-        assert camera == "cam-01" and road.shape == half.shape and frames == 8
+        [(camera, (road, frames, blobs, reduce))] = backgrounds
+        assert camera == "cam-01" and road.shape == half.shape and frames == 8 and reduce == 2
         assert len(blobs) > 8 * 5  # the vehicles of its frames, for the camera model
         assert all(0 < u < road.shape[1] and 0 < v <= road.shape[0] for u, v, _, _ in blobs)
         err = np.abs(road.astype(float) - half).max(axis=2)

@@ -26,7 +26,14 @@ from scipy import ndimage
 from traffic.colour import name_colour
 from traffic.records import Detection
 
-WORK_REDUCE = 2  # the tagger works at half resolution (JPEG draft mode)
+# The tagger works on frames reduced by a whole factor (JPEG draft mode) to
+# about this width, whatever their full size: half of a 640-pixel frame, a
+# quarter of a 1280-pixel one, a sixth of full HD.  What it learns of a
+# camera from its working-size frames (its empty road, the vehicle blobs its
+# focal length and lanes come from) then holds at every resolution: at half
+# of a 1280-pixel frame, the sensor's noise made specks of a few pixels in
+# thousands, and the lanes learned from them were half a lane off.
+WORK_WIDTH = 320
 # Frames per camera the empty road is estimated from.  A slow jam can hold a
 # lane for a good part of a short run, and the road behind it is the value
 # seen most often only where enough frames show it (21 until the tuning

@@ -11,6 +11,7 @@ full decode followed by a resize.
 import dataclasses
 import datetime as dt
 import io
+import math
 import struct
 import warnings
 
@@ -43,12 +44,13 @@ class DecodedImage:
     taken_at: str | None  # ISO-8601 from EXIF, when present
 
 
-def decode_image(data, reduce=1, max_pixels=DEFAULT_MAX_PIXELS, fit=None):
-    """Decode ``data`` to upright RGB, shrunk by about ``reduce`` (1, 2, 4, 8).
+def decode_image(data, reduce=1, max_pixels=DEFAULT_MAX_PIXELS, fit=None, width=None):
+    """Decode ``data`` to upright RGB, shrunk by the whole factor ``reduce``.
 
     With ``fit`` (height, width), the reduction is chosen per image instead:
     the largest that still leaves more pixels than a letterbox into ``fit``
-    would keep.
+    would keep.  With ``width``, it is the whole factor that brings the
+    image nearest that width (``reduction_to``).
     """
     if not data:
         raise UnreadableImage("empty file (0 bytes)")
@@ -71,24 +73,36 @@ def decode_image(data, reduce=1, max_pixels=DEFAULT_MAX_PIXELS, fit=None):
                 f"exceeds the limit of {max_pixels}")
         if fit is not None:
             reduce = reduction_for(w, h, fit)
+        elif width is not None:
+            reduce = reduction_to(w, width)
         exif = img.getexif()
         orientation = exif.get(_ORIENTATION, 1)
         taken_at = _exif_time(exif)
-        if reduce > 1 and img.format in ("JPEG", "MPO"):
-            img.draft("RGB", (max(1, w // reduce), max(1, h // reduce)))
+        # DCT scaling by the largest power of two (up to 8) that divides the
+        # factor; a box reduction does the rest
+        dct = math.gcd(reduce, 8)
+        if dct > 1 and img.format in ("JPEG", "MPO"):
+            img.draft("RGB", (max(1, w // dct), max(1, h // dct)))
         try:
             img.load()
             pixels = _to_rgb(img)
         except _CORRUPT as e:
             raise UnreadableImage(f"truncated or corrupt image data: {e}") from None
-        if reduce > 1 and img.size == (w, h):  # not JPEG, or no draft: box-reduce
-            pixels = np.asarray(Image.fromarray(pixels).reduce(reduce))
+        rest = reduce // max(1, round(w / img.size[0]))  # what the draft did not
+        if rest > 1:  # not JPEG, no draft, or a factor DCT scaling lacks: box-reduce
+            pixels = np.asarray(Image.fromarray(pixels).reduce(rest))
     if orientation in (2, 3, 4, 5, 6, 7, 8):
         pixels = _orient(pixels, orientation)
     if orientation in (5, 6, 7, 8):
         w, h = h, w
     return DecodedImage(pixels=pixels, width=w, height=h,
                         scale=w / pixels.shape[1], taken_at=taken_at)
+
+
+def reduction_to(full_width, width):
+    """The whole factor (at least 1) by which an image ``full_width`` wide
+    shrinks to the width nearest ``width``."""
+    return max(1, round(full_width / width))
 
 
 def reduction_for(width, height, fit):

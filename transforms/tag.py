@@ -10,6 +10,8 @@ estimated empty road reaches the tag step as a side input.  With
 ``DIR/cameras/`` instead (``ReadCameras``).
 """
 
+import collections
+
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
@@ -53,7 +55,7 @@ class DecodeAndTagWithBackground(CountsProgress, beam.DoFn):
     def process(self, ref, backgrounds, cameras):
         self.count_progress()
         data = read_bytes(ref.image)
-        d = decode_image(data, reduce=bg.WORK_REDUCE, max_pixels=self.max_pixels)
+        d = decode_image(data, max_pixels=self.max_pixels, width=bg.WORK_WIDTH)
         self.decoded.inc()
         ref = ref._replace(timestamp=ref.timestamp or d.taken_at)
         if ref.camera not in self._taggers:
@@ -72,46 +74,51 @@ class DecodeAndTagWithBackground(CountsProgress, beam.DoFn):
 
 
 class _DecodeSample(beam.DoFn):
-    """(camera, (rank, ImageRef)) -> (camera, (rank, image, working-size pixels))."""
+    """(camera, (rank, ImageRef)) -> (camera, (rank, image, working-size
+    pixels, full-size pixels per working pixel))."""
 
-    def __init__(self, reduce, max_pixels):
-        self.reduce = reduce
+    def __init__(self, width, max_pixels):
+        self.width = width
         self.max_pixels = max_pixels
         self.skipped = Metrics.counter("background", "unreadable_samples")
 
     def process(self, element):
         camera, (rank, ref) = element
         try:
-            d = decode_image(read_bytes(ref.image), self.reduce, self.max_pixels)
+            d = decode_image(read_bytes(ref.image), max_pixels=self.max_pixels, width=self.width)
         except (OSError, UnreadableImage):
             # Not a dead letter here: the image fails (and is recorded) in
             # the main decode step; it just cannot be part of the sample.
             self.skipped.inc()
             return
-        yield camera, (rank, ref.image, d.pixels)
+        yield camera, (rank, ref.image, d.pixels, round(d.scale))
 
 
 def _empty_road(camera, samples, size):
     """(camera, (empty road, frames it was made of, isolated vehicle blobs of
-    those frames: what the camera's focal length is learned from))."""
-    return camera, evidence.empty_road_and_blobs(
-        [(rank, pixels) for rank, _, pixels in samples], size)
+    those frames: what the camera's focal length is learned from, full-size
+    pixels per pixel of the road))."""
+    road, sampled, blobs = evidence.empty_road_and_blobs(
+        [(rank, pixels) for rank, _, pixels, _ in samples], size)
+    reduce = collections.Counter(r for _, _, pixels, r in samples if pixels.shape == road.shape)
+    return camera, (road, sampled, blobs, max(reduce, key=lambda r: (reduce[r], r)))
 
 
 class EstimateBackgrounds(beam.PTransform):
     """ImageRefs -> (camera, (empty-road image, frames it was made of, the
-    isolated vehicle blobs of those frames)) per camera.
+    isolated vehicle blobs of those frames, full-size pixels per pixel of
+    the road)) per camera.
 
     Twice ``samples`` candidates per camera are decoded (small, at working
-    scale), so that a few unreadable files, or a frozen camera's repeated
+    scale: about ``width`` wide), so that a few unreadable files, or a frozen camera's repeated
     frames, among them do not change which frames make the estimate; the
     decoded candidates meet per camera (a Top combine, lifted before the
     shuffle) and the best-ranked ``samples`` distinct ones make the road."""
 
-    def __init__(self, samples=bg.DEFAULT_SAMPLES, reduce=bg.WORK_REDUCE,
+    def __init__(self, samples=bg.DEFAULT_SAMPLES, width=bg.WORK_WIDTH,
                  max_pixels=DEFAULT_MAX_PIXELS):
         super().__init__()
-        self.samples, self.reduce, self.max_pixels = samples, reduce, max_pixels
+        self.samples, self.width, self.max_pixels = samples, width, max_pixels
 
     def expand(self, refs):
         size = self.samples
@@ -122,7 +129,7 @@ class EstimateBackgrounds(beam.PTransform):
                     2 * self.samples, key=lambda s: (s[0], s[1].image))
                 | "OnePerSample" >> beam.FlatMap(lambda kv: [(kv[0], s) for s in kv[1]])
                 | "Spread" >> beam.Reshuffle()
-                | "DecodeSample" >> beam.ParDo(_DecodeSample(self.reduce, self.max_pixels))
+                | "DecodeSample" >> beam.ParDo(_DecodeSample(self.width, self.max_pixels))
                 | "DecodedPerCamera" >> beam.combiners.Top.SmallestPerKey(
                     2 * size, key=lambda s: (s[0], s[1]))
                 | "EmptyRoad" >> beam.MapTuple(lambda camera, samples: _empty_road(
@@ -130,21 +137,22 @@ class EstimateBackgrounds(beam.PTransform):
 
 
 class LearnGeometry(beam.PTransform):
-    """(camera, (empty road, frames it was made of, their isolated blobs)) ->
+    """(camera, (empty road, frames it was made of, their isolated blobs,
+    full-size pixels per pixel of the road)) ->
     CameraGeometry: what each camera's own frames teach about its geometry
     (vanishing point, road direction, scale across the road from the empty
     road; focal length and height from the blobs), after the per-camera
     empty-road barrier; never fails (a camera it cannot read has an empty
     record)."""
 
-    def __init__(self, reduce=bg.WORK_REDUCE, pixels_per_metre=None):
+    def __init__(self, pixels_per_metre=None):
         super().__init__()
-        self.reduce, self.pixels_per_metre = reduce, pixels_per_metre
+        self.pixels_per_metre = pixels_per_metre
 
     def expand(self, roads):
-        reduce, hint = self.reduce, self.pixels_per_metre
+        hint = self.pixels_per_metre
         return roads | "Calibrate" >> beam.MapTuple(
-            lambda camera, road: camera_geometry(camera, road[0], road[1], reduce, road[2], hint))
+            lambda camera, road: camera_geometry(camera, road[0], road[1], road[3], road[2], hint))
 
 
 def cameras_pattern(folder):
@@ -201,9 +209,9 @@ class TagImages(beam.PTransform):
             to_learn = refs | "NotStored" >> beam.Filter(
                 lambda r, known: r.camera not in known, beam.pvalue.AsDict(known))
         roads = to_learn | "EstimateBackgrounds" >> EstimateBackgrounds(
-            o.background_samples, bg.WORK_REDUCE, o.max_image_pixels)
+            o.background_samples, bg.WORK_WIDTH, o.max_image_pixels)
         backgrounds = roads | "RoadOnly" >> beam.MapTuple(lambda camera, road: (camera, road[0]))
-        cameras = roads | "LearnGeometry" >> LearnGeometry(bg.WORK_REDUCE, o.pixels_per_metre)
+        cameras = roads | "LearnGeometry" >> LearnGeometry(o.pixels_per_metre)
         if stored is not None:
             backgrounds = ((backgrounds, stored | "StoredRoad" >> beam.Map(_stored_road))
                            | "AllRoads" >> beam.Flatten())

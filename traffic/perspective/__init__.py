@@ -32,7 +32,7 @@ the tagger picks the set of outlines that explains the frame:
    cab where it shows (``cab_pixels``).
 
 A vehicle whose box is cut by the frame's edge, or too small to type
-(``MIN_BOX_PX``), is not counted; a motorcycle only where it rides apart
+(``MIN_BOX_SHARE``), is not counted; a motorcycle only where it rides apart
 (a small piece of foreground bordering a vehicle is what is left of that
 vehicle).
 """
@@ -55,7 +55,12 @@ from traffic.perspective.evidence import dark_pixels, frame_evidence, main_paint
 from traffic.perspective.search import Search, settle, visible
 from traffic.records import Detection
 
-MIN_BOX_PX = 10  # full-size pixels: the shorter side of its reported box a vehicle needs to be typed
+# The shorter side of its box a vehicle needs to be typed, as a share of
+# the frame's width: 10 pixels of a 640-pixel frame, 20 of a 1280-pixel
+# one.  (As 10 full-size pixels at every size, the same scenes at twice the
+# size, a camera with no more detail, had far vehicles reported that no
+# 640-pixel frame of them could type, most of them wrong.)
+MIN_BOX_SHARE = 1 / 64
 ONE_PAINT = 0.6  # a bus: the share of its most common colour (glass aside)
 MIN_VISIBLE_PX = 3
 # A truck's load rides on a chassis over its wheels: on the side turned to
@@ -317,7 +322,7 @@ def find_vehicles(full, camera):
     for n, i in enumerate(chosen):
         box = outlines.box[i]
         x0, y0, x1, y1 = reported_box(box, step)
-        if outlines.cut[i] or min(x1 - x0, y1 - y0) < MIN_BOX_PX:
+        if outlines.cut[i] or min(x1 - x0, y1 - y0) < MIN_BOX_SHARE * full.shape[1]:
             continue
         seen = owner == n
         visible_px = int(seen.sum())
@@ -338,20 +343,19 @@ def find_vehicles(full, camera):
     return found
 
 
-def frame_tagger(record, road, pixels_per_metre=None, reduce=bg.WORK_REDUCE,
-                 search_width=SEARCH_MAX_WIDTH):
+def frame_tagger(record, road, pixels_per_metre=None, search_width=SEARCH_MAX_WIDTH):
     """The tagger of one camera's frames, ``(pixels, scale, full_size) ->
     [Detection]`` (``pixels``: the frame at the working size, ``full_size``:
     a function that decodes it at full size, called only where the
     perspective tagger searches it), from what the job learned of the camera
-    (its CameraGeometry record) and its empty road (at the working size,
-    1/``reduce`` of the full): this module's for a camera that looks along
+    (its CameraGeometry record) and its empty road (at the working size, a
+    whole fraction of the full): this module's for a camera that looks along
     the road, the constant-scale tagger (``background``) at the camera's
     learned scale, or at ``pixels_per_metre`` where none was learned, for
     one straight above it or whose frame is not its road's size; frames are
     searched at most ``search_width`` wide.  Built once per camera and
     worker (the outlines take a second or two)."""
-    model = camera_of(record, reduce)
+    model = None if record is None else camera_of(record, round(record.width / road.shape[1]))
     view = None if model is None else perspective_camera(
         model, road, record.lane_centres_m, (record.height, record.width), search_width)
     metres = tagging_scale(record, pixels_per_metre)
