@@ -71,13 +71,15 @@ def decode_image(data, reduce=1, max_pixels=DEFAULT_MAX_PIXELS, fit=None, width=
             raise UnreadableImage(
                 f"decompression bomb refused: {w}x{h} = {w * h} pixels "
                 f"exceeds the limit of {max_pixels}")
-        if fit is not None:
-            reduce = reduction_for(w, h, fit)
-        elif width is not None:
-            reduce = reduction_to(w, width)
         exif = img.getexif()
         orientation = exif.get(_ORIENTATION, 1)
         taken_at = _exif_time(exif)
+        # the reduction is chosen on the upright picture's size
+        upright = (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+        if fit is not None:
+            reduce = reduction_for(*upright, fit)
+        elif width is not None:
+            reduce = reduction_to(upright[0], width)
         # DCT scaling by the largest power of two (up to 8) that divides the
         # factor; a box reduction does the rest
         dct = math.gcd(reduce, 8)
