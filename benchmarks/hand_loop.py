@@ -43,16 +43,16 @@ def run(input_dir, output, samples=bg.DEFAULT_SAMPLES, window_minutes=15.0,
     taggers = {}
     for camera, images in cameras.items():
         ranked = sorted((bg.sample_rank(camera, image), image) for image, _ in images)
-        decoded, reduce = [], 1
+        decoded = []
         for rank, image in ranked[:2 * samples]:
             try:
                 with open(image, "rb") as f:
                     d = decode_image(f.read(), width=bg.WORK_WIDTH)
             except (OSError, UnreadableImage):
                 continue
-            decoded.append((rank, d.pixels))
-            reduce = round(d.scale)
-        road, sampled, blobs = empty_road_and_blobs(decoded, samples)
+            decoded.append((rank, d.pixels, round(d.scale)))
+        road, sampled, blobs = empty_road_and_blobs([(r, p) for r, p, _ in decoded], samples)
+        reduce = bg.road_reduce([(p, s) for _, p, s in decoded], road)
         taggers[camera] = frame_tagger(
             camera_geometry(camera, road, sampled, reduce, blobs, pixels_per_metre),
             road, pixels_per_metre, search_width=search_width)

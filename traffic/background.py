@@ -200,6 +200,16 @@ def sample_frames(samples, size=DEFAULT_SAMPLES):
     return distinct[:size]
 
 
+def road_reduce(decoded, road):
+    """Full-size pixels per pixel of a camera's empty ``road``: of the
+    reductions its candidate frames were decoded at, [(working-size pixels,
+    reduction)], the commonest among the frames of the road's size
+    (``sample_frames`` makes it of the camera's commonest size); 1 where
+    none is."""
+    count = collections.Counter(r for pixels, r in decoded if pixels.shape == road.shape)
+    return max(count, key=lambda r: (count[r], r)) if count else 1
+
+
 def background_from_samples(samples, size=DEFAULT_SAMPLES):
     """The empty road from [(rank, working-size pixels)] of one camera (see
     ``sample_frames``)."""

@@ -10,8 +10,6 @@ estimated empty road reaches the tag step as a side input.  With
 ``DIR/cameras/`` instead (``ReadCameras``).
 """
 
-import collections
-
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
@@ -100,8 +98,7 @@ def _empty_road(camera, samples, size):
     pixels per pixel of the road))."""
     road, sampled, blobs = evidence.empty_road_and_blobs(
         [(rank, pixels) for rank, _, pixels, _ in samples], size)
-    reduce = collections.Counter(r for _, _, pixels, r in samples if pixels.shape == road.shape)
-    return camera, (road, sampled, blobs, max(reduce, key=lambda r: (reduce[r], r)))
+    return camera, (road, sampled, blobs, bg.road_reduce([s[2:] for s in samples], road))
 
 
 class EstimateBackgrounds(beam.PTransform):
