@@ -2,14 +2,17 @@
 
     python -m pipelines.generate_sample --output data/sample \
         [--cameras 6] [--frames-per-camera 40] [--seed 2026] \
-        [--geometry top-down|elevated|mixed] [--frozen-cameras 0]
+        [--geometry top-down|elevated|mixed] [--frozen-cameras 0] [--scale 1]
 
 Writes DIR/images/<camera>/<frame>.jpg (with EXIF DateTimeOriginal),
 DIR/manifest.csv (path,camera,timestamp) and DIR/ground_truth.parquet (one row
 per vehicle wholly inside a frame: image, camera, timestamp, type, colour,
 x0, y0, x1, y1 (x1/y1 exclusive), occluded (less than half of it visible),
-small (its box under 10 px on its shorter side)).  The renderers are in the
-``scenes`` package: test equipment, which no tagger imports.
+small (its box under 10 px on its shorter side)).  Frames are 640x360, or
+with ``--scale N`` (elevated cameras only) N times that: the same scenes
+drawn with N times the pixels each way, as a sharper camera would see them.
+The renderers are in the ``scenes`` package: test equipment, which no tagger
+imports.
 """
 
 import argparse
@@ -33,8 +36,8 @@ TRUTH_SCHEMA = pa.schema([
 
 
 def _render_camera(args):
-    output, seed, index, frames, geometry, frozen = args
-    camera = scenes.make_camera(seed, index, geometry)
+    output, seed, index, frames, geometry, frozen, scale = args
+    camera = scenes.make_camera(seed, index, geometry, scale)
     folder = os.path.join(output, "images", camera.name)
     os.makedirs(folder, exist_ok=True)
     manifest, truth = [], []
@@ -53,12 +56,15 @@ def _render_camera(args):
 
 
 def generate(output, cameras=6, frames_per_camera=40, seed=2026, workers=None,
-             geometry="mixed", frozen_cameras=0):
+             geometry="mixed", frozen_cameras=0, scale=1):
     """Write the sample set; returns (images written, vehicles in the truth).
     The first ``frozen_cameras`` cameras freeze half-way: from then on they
-    repeat one frame."""
+    repeat one frame.  ``scale``: elevated frames that many times 640x360."""
+    if scale != 1 and any(scenes.camera_geometry(geometry, i) == "top-down" for i in range(cameras)):
+        raise ValueError("top-down scenes are drawn at 640x360 only: "
+                         "a scale above 1 needs the elevated geometry")
     os.makedirs(output, exist_ok=True)
-    jobs = [(output, seed, i, frames_per_camera, geometry, i < frozen_cameras)
+    jobs = [(output, seed, i, frames_per_camera, geometry, i < frozen_cameras, scale)
             for i in range(cameras)]
     workers = workers or min(cameras, os.cpu_count() or 1)
     if workers > 1:
@@ -89,13 +95,21 @@ def main(argv=None):
                          "top-down, the others elevated (default: mixed)")
     ap.add_argument("--frozen-cameras", type=int, default=0, metavar="N",
                     help="the first N cameras freeze half-way and repeat one frame")
+    ap.add_argument("--scale", type=int, default=1, metavar="N",
+                    help="elevated frames N times 640x360 (2: 1280x720, 3: 1920x1080): the "
+                         "same scenes, drawn as a sharper camera would see them (default 1)")
     a = ap.parse_args(argv)
     if a.cameras < 1 or a.frames_per_camera < 1:
         ap.error("--cameras and --frames-per-camera must be at least 1")
     if not 0 <= a.frozen_cameras <= a.cameras:
         ap.error("--frozen-cameras must be between 0 and --cameras")
+    if a.scale < 1:
+        ap.error("--scale must be at least 1")
+    if a.scale != 1 and a.geometry != "elevated":
+        ap.error("--scale above 1 needs --geometry elevated (top-down scenes are drawn at 640x360)")
     images, vehicles = generate(a.output, a.cameras, a.frames_per_camera, a.seed,
-                                geometry=a.geometry, frozen_cameras=a.frozen_cameras)
+                                geometry=a.geometry, frozen_cameras=a.frozen_cameras,
+                                scale=a.scale)
     print(f"wrote {images} images with {vehicles} vehicles to {a.output}")
     return 0
 

@@ -29,10 +29,16 @@ def camera_geometry(geometry, index):
     return geometry
 
 
-def make_camera(seed, index, geometry="mixed"):
+def make_camera(seed, index, geometry="mixed", scale=1):
+    """Camera ``index`` of ``seed``; an elevated one drawn ``scale`` times
+    640x360 (a sharper camera of the same scene), a top-down one at 640x360
+    only."""
     if camera_geometry(geometry, index) == "top-down":
+        if scale != 1:
+            raise ValueError("top-down scenes are drawn at 640x360 only: "
+                             "a scale above 1 needs the elevated geometry")
         return topdown.make_camera(seed, index)
-    return elevated.make_camera(seed, index)
+    return elevated.make_camera(seed, index, scale)
 
 
 def render(seed, index, frame, frames, camera, frozen_after=None):

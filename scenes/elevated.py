@@ -14,6 +14,10 @@ vehicles stand still for several frames.
 The ground truth lists every vehicle whose whole box is inside the frame,
 with ``occluded`` (less than half of it visible) and ``small`` (its box under
 ``SMALL_PX`` on its shorter side: too few pixels to tell its type).
+
+A camera is drawn at 640x360, or at a whole multiple of that (``scale``):
+the same scene, rendered with that many more pixels, as a sharper camera of
+the same field of view would see it.
 """
 
 import dataclasses
@@ -49,7 +53,9 @@ class ElevatedCamera:
     geometry: str = "elevated"
 
 
-def make_camera(seed, index):
+def make_camera(seed, index, scale=1):
+    """Camera ``index`` of ``seed``, drawn ``scale`` times 640x360 (the
+    scene does not depend on ``scale``)."""
     rng = np.random.default_rng([seed, index, 0xE1])
     lanes_total = int(rng.integers(2, 6))
     two_way = lanes_total >= 3 and rng.uniform() < 0.7 or lanes_total == 2 and rng.uniform() < .4
@@ -74,7 +80,7 @@ def make_camera(seed, index):
     target = rng.uniform(-0.5, 0.5) * half
     yaw = math.atan2(target - side, ahead) + math.radians(rng.normal(0, 4.0))
     pitch = math.atan2(height, math.hypot(ahead, target - side))
-    cam = pinhole.camera(WIDTH, HEIGHT, hfov, (side, 0.0, height), yaw, pitch,
+    cam = pinhole.camera(WIDTH * scale, HEIGHT * scale, hfov, (side, 0.0, height), yaw, pitch,
                          math.radians(rng.normal(0, 1.0)))
     background, y_near = _road(rng, cam, lanes, lane_w, median, two_way)
     jam_len = rng.uniform(0.1, 0.2)
@@ -155,7 +161,7 @@ def _road(rng, cam, lanes, lane_w, median, two_way):
     img = img * (1 - haze[..., None]) + sky_low * haze[..., None]
     img = np.where(ground[..., None], img, np.broadcast_to(sky, img.shape))
     s = SUPERSAMPLE
-    img = img.reshape(HEIGHT, s, WIDTH, s, 3).mean(axis=(1, 3))
+    img = img.reshape(cam.height, s, cam.width, s, 3).mean(axis=(1, 3))
     y_near = float(np.min(np.where(ground, y, np.inf)))
     return img, y_near
 
@@ -209,7 +215,7 @@ def render_frame(seed, camera_index, frame_index, frames_per_camera, camera):
     # far first: painter's order
     order = sorted(range(len(vehicles)),
                    key=lambda i: -np.linalg.norm(vehicles[i].all_corners().mean(axis=0) - eye))
-    shade = Image.new("L", (WIDTH, HEIGHT), 0)
+    shade = Image.new("L", (cam.width, cam.height), 0)
     draw_shade = ImageDraw.Draw(shade)
     direct = 0.55 * cloud
     for v in vehicles:
@@ -221,7 +227,7 @@ def render_frame(seed, camera_index, frame_index, frames_per_camera, camera):
     shadow = np.asarray(shade, dtype=np.float64) / 255.0
     ground = camera.background * (1 - 0.75 * shadow[..., None])
     image = Image.fromarray(np.clip(ground, 0, 255).astype(np.uint8))
-    ids = Image.new("I", (WIDTH, HEIGHT), 0)
+    ids = Image.new("I", (cam.width, cam.height), 0)
     draw, draw_ids = ImageDraw.Draw(image), ImageDraw.Draw(ids)
     ambient = 0.62 + 0.2 * (1 - cloud)
     faces_of = {}
@@ -261,8 +267,8 @@ def _truth(cam, vehicles, faces_of, ids):
         uv, _ = cam.project(v.all_corners())
         x0, y0 = np.floor(uv.min(axis=0)).astype(int)
         x1, y1 = np.ceil(uv.max(axis=0)).astype(int)
-        if (x0 < EDGE_MARGIN_PX or y0 < EDGE_MARGIN_PX or x1 > WIDTH - EDGE_MARGIN_PX
-                or y1 > HEIGHT - EDGE_MARGIN_PX):
+        if (x0 < EDGE_MARGIN_PX or y0 < EDGE_MARGIN_PX or x1 > cam.width - EDGE_MARGIN_PX
+                or y1 > cam.height - EDGE_MARGIN_PX):
             continue
         alone = Image.new("1", (x1 - x0 + 2, y1 - y0 + 2), 0)
         d = ImageDraw.Draw(alone)

@@ -42,6 +42,28 @@ def test_elevated_frames_are_deterministic_and_their_truth_is_inside_the_frame(c
     assert big and all(min(v.x1 - v.x0, v.y1 - v.y0) >= elevated.SMALL_PX for v in big)
 
 
+def test_an_elevated_camera_drawn_twice_the_size_sees_the_same_scene(camera):
+    """``scale`` draws the same scene with more pixels (a sharper camera):
+    the same vehicles, in boxes twice the size to a pixel or two, and more
+    of them large enough to type; a top-down camera has one size."""
+    pixels, _, truth, _ = scenes.render(11, 1, 7, 40, camera)
+    sharp = scenes.make_camera(11, 1, "elevated", scale=2)
+    big_pixels, _, big_truth, _ = scenes.render(11, 1, 7, 40, sharp)
+    assert big_pixels.shape == (2 * HEIGHT, 2 * WIDTH, 3)
+    # a vehicle at the frame's edge may be inside one frame's margin only
+    assert abs(len(big_truth) - len(truth)) <= 2
+    pairs = [(v, w) for v in truth for w in big_truth if (v.type, v.colour) == (w.type, w.colour)
+             and max(abs(2 * a - b) for a, b in zip((v.x0, v.y0, v.x1, v.y1),
+                                                     (w.x0, w.y0, w.x1, w.y1))) <= 2]
+    assert len(pairs) >= len(truth) - 2
+    assert sum(not w.small for w in big_truth) > sum(not v.small for v in truth)
+    # the same picture at half the size, to within the sensor noise
+    half = big_pixels.astype(float).reshape(HEIGHT, 2, WIDTH, 2, 3).mean(axis=(1, 3))
+    assert np.median(np.abs(half - pixels)) < 6
+    with pytest.raises(ValueError, match="top-down"):
+        scenes.make_camera(11, 0, "mixed", scale=2)
+
+
 def test_nearer_vehicles_hide_farther_ones_and_the_truth_says_so():
     frames = [scenes.render(5, 1, f, 40, scenes.make_camera(5, 1, "elevated"))[2]
               for f in range(0, 40, 8)]

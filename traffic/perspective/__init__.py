@@ -32,7 +32,7 @@ the tagger picks the set of outlines that explains the frame:
    cab where it shows (``cab_pixels``).
 
 A vehicle whose box is cut by the frame's edge, or too small to type
-(``MIN_BOX_SHARE``), is not counted; a motorcycle only where it rides apart
+(``MIN_BOX_PX``, ``MIN_BOX_SHARE``), is not counted; a motorcycle only where it rides apart
 (a small piece of foreground bordering a vehicle is what is left of that
 vehicle).
 """
@@ -55,11 +55,17 @@ from traffic.perspective.evidence import dark_pixels, frame_evidence, main_paint
 from traffic.perspective.search import Search, settle, visible
 from traffic.records import Detection
 
-# The shorter side of its box a vehicle needs to be typed, as a share of
-# the frame's width: 10 pixels of a 640-pixel frame, 20 of a 1280-pixel
-# one.  (As 10 full-size pixels at every size, the same scenes at twice the
-# size, a camera with no more detail, had far vehicles reported that no
-# 640-pixel frame of them could type, most of them wrong.)
+# The shorter side of its box a vehicle needs to be typed: MIN_BOX_PX
+# searched pixels, or MIN_BOX_SHARE of the frame's width where that is
+# fewer full-size pixels.  By default frames are searched at most 640
+# pixels wide, and both are 10 pixels of a 640-pixel frame, 20 of a
+# 1280-pixel one: what the search tells apart is at the size it searches.
+# (As 10 full-size pixels at every size, a 1280-pixel camera with no more
+# detail than a 640-pixel one had far vehicles reported that no 640-pixel
+# frame of them could type, most of them wrong.)  A frame searched wider
+# (``--search-width``: a sharp camera's) types from 10 searched pixels, one
+# searched narrower from 10 pixels of a 640-pixel frame, as it always did.
+MIN_BOX_PX = 10
 MIN_BOX_SHARE = 1 / 64
 ONE_PAINT = 0.6  # a bus: the share of its most common colour (glass aside)
 MIN_VISIBLE_PX = 3
@@ -318,11 +324,12 @@ def find_vehicles(full, camera):
         return []
     chosen = settle(outlines, chosen, mask, unsure, dark, search.edges)
     owner = visible(outlines, chosen, mask)
+    min_box = min(MIN_BOX_PX * step, MIN_BOX_SHARE * full.shape[1])
     found = []
     for n, i in enumerate(chosen):
         box = outlines.box[i]
         x0, y0, x1, y1 = reported_box(box, step)
-        if outlines.cut[i] or min(x1 - x0, y1 - y0) < MIN_BOX_SHARE * full.shape[1]:
+        if outlines.cut[i] or min(x1 - x0, y1 - y0) < min_box:
             continue
         seen = owner == n
         visible_px = int(seen.sum())
