@@ -42,7 +42,9 @@ BOX = ("x0", "y0", "x1", "y1")
 
 def resized_copy(folder, out, factor, quality=90):
     """``folder`` (a sample set) with every frame ``factor`` times the size
-    and its ground truth's boxes with it, written to ``out``."""
+    and its ground truth's boxes with it, written to ``out``.  The truth's
+    flags stay as they were: a vehicle too small to type at 640x360 is no
+    easier to type resized."""
     shutil.copytree(folder, out, ignore=shutil.ignore_patterns("*.jpg", "ground_truth.parquet"))
     images = os.path.join(folder, "images")
     for camera in sorted(os.listdir(images)):
