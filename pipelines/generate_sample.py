@@ -59,10 +59,8 @@ def generate(output, cameras=6, frames_per_camera=40, seed=2026, workers=None,
              geometry="mixed", frozen_cameras=0, scale=1):
     """Write the sample set; returns (images written, vehicles in the truth).
     The first ``frozen_cameras`` cameras freeze half-way: from then on they
-    repeat one frame.  ``scale``: elevated frames that many times 640x360."""
-    if scale != 1 and any(scenes.camera_geometry(geometry, i) == "top-down" for i in range(cameras)):
-        raise ValueError("top-down scenes are drawn at 640x360 only: "
-                         "a scale above 1 needs the elevated geometry")
+    repeat one frame.  ``scale``: elevated frames that many times 640x360
+    (``scenes.make_camera`` refuses it for a top-down camera)."""
     os.makedirs(output, exist_ok=True)
     jobs = [(output, seed, i, frames_per_camera, geometry, i < frozen_cameras, scale)
             for i in range(cameras)]

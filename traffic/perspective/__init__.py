@@ -32,9 +32,9 @@ the tagger picks the set of outlines that explains the frame:
    cab where it shows (``cab_pixels``).
 
 A vehicle whose box is cut by the frame's edge, or too small to type
-(``MIN_BOX_PX``, ``MIN_BOX_SHARE``), is not counted; a motorcycle only where it rides apart
-(a small piece of foreground bordering a vehicle is what is left of that
-vehicle).
+(``MIN_BOX_PX``, ``MIN_BOX_SHARE``), is not counted; a motorcycle only
+where it rides apart (a small piece of foreground bordering a vehicle is
+what is left of that vehicle).
 """
 
 import dataclasses
